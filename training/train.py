@@ -1,0 +1,217 @@
+"""`train(config, data, output_dir)`: fine-tune, calibrate, export and report.
+
+Steps: load and split the labelled rows; optionally a SetFit-style contrastive stage on the
+encoder; fine-tune encoder + head end to end with a loss masked where a label is missing;
+validate each epoch and keep `model-best` and `model-last` (saved even on Ctrl-C); calibrate
+on the validation split; export to ONNX (fp32 and int8) with a parity check; write the
+manifest and a report comparing with the current model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
+
+from training.calibrate import apply_platt, best_thresholds, fit_platt
+from training.config import TrainConfig
+from training.contrastive import contrastive_stage
+from training.data import Split, data_hash, load_rows, make_splits
+from training.export import export_model
+from training.modeling import load_base
+from triage.metrics import head_metrics
+from triage.records import HEADS, ReadReport
+
+Log = Callable[[str], None]
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def batches(split: Split, tokenizer: PreTrainedTokenizerBase, size: int, max_length: int,
+            *, shuffle: bool, rng: random.Random | None = None):  # type: ignore[no-untyped-def]
+    """Tokenized mini-batches with dynamic padding; labels NaN where missing."""
+    order = list(range(len(split.texts)))
+    if shuffle and rng is not None:
+        rng.shuffle(order)
+    for start in range(0, len(order), size):
+        idx = order[start:start + size]
+        enc = tokenizer([split.texts[i] for i in idx], padding=True, truncation=True,
+                        max_length=max_length, return_tensors="pt")
+        yield enc["input_ids"], enc["attention_mask"], torch.from_numpy(split.labels[idx])
+
+
+def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy averaged over the labels that are present."""
+    present = ~torch.isnan(labels)
+    if not present.any():
+        return logits.sum() * 0.0
+    target = torch.nan_to_num(labels, nan=0.0)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return (loss * present).sum() / present.sum()
+
+
+@torch.no_grad()
+def predict_logits(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: list[str],
+                   max_length: int, size: int = 64) -> np.ndarray:
+    """Logits for `texts` (head + first window only: training rows are short)."""
+    model.eval()
+    out = []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), size):
+        idx = order[start:start + size]
+        enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
+                        max_length=max_length, return_tensors="pt")
+        out.append((idx, model(**enc).logits.float().numpy()))
+    result = np.zeros((len(texts), len(HEADS)), dtype=np.float32)
+    for idx, logits in out:
+        result[idx] = logits
+    return result
+
+
+def evaluate(probs: np.ndarray, labels: np.ndarray,
+             thresholds: dict[str, float] | None = None) -> dict[str, dict]:
+    """Per-head metrics dictionary."""
+    th = thresholds or {}
+    return {h: head_metrics(labels[:, j], probs[:, j], th.get(h, 0.5)).as_dict()
+            for j, h in enumerate(HEADS)}
+
+
+def mean_auroc(metrics: dict[str, dict]) -> float:
+    values = [m["auroc"] for m in metrics.values() if m["auroc"] is not None]
+    return float(np.mean(values)) if values else 0.0
+
+
+def make_optimizer(model: PreTrainedModel, config: TrainConfig, steps: int):  # type: ignore[no-untyped-def]
+    head = [p for n, p in model.named_parameters() if n.startswith("classifier")]
+    body = [p for n, p in model.named_parameters() if not n.startswith("classifier")]
+    optimizer = torch.optim.AdamW(
+        [{"params": body, "lr": config.learning_rate},
+         {"params": head, "lr": config.head_learning_rate}],
+        weight_decay=config.weight_decay,
+    )
+    warmup = int(steps * config.warmup_fraction)
+    return optimizer, get_linear_schedule_with_warmup(optimizer, warmup, steps)
+
+
+def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict[str, Split],
+        config: TrainConfig, out: Path, log: Log) -> list[dict]:
+    """The fine-tuning loop; writes `model-best/` and `model-last/` under `out/checkpoints`."""
+    rng = random.Random(config.seed)
+    per_epoch = math.ceil(len(splits["train"].texts) / config.batch_size)
+    total = per_epoch * config.epochs
+    if config.max_steps is not None:
+        total = min(total, config.max_steps)
+    optimizer, scheduler = make_optimizer(model, config, max(total, 1))
+    history: list[dict] = []
+    best = -1.0
+    step = 0
+    try:
+        with tqdm(total=total, desc="fine-tune", unit="step", disable=None) as bar:
+            for epoch in range(1, config.epochs + 1):
+                model.train()
+                losses = []
+                for ids, mask, labels in batches(splits["train"], tokenizer, config.batch_size,
+                                                 config.max_length, shuffle=True, rng=rng):
+                    loss = masked_bce(model(input_ids=ids, attention_mask=mask).logits, labels)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad()
+                    losses.append(float(loss))
+                    step += 1
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
+                    if step >= total:
+                        break
+                val_logits = predict_logits(model, tokenizer, splits["val"].texts,
+                                            config.max_length)
+                metrics = evaluate(1 / (1 + np.exp(-val_logits)), splits["val"].labels)
+                score = mean_auroc(metrics)
+                history.append({"epoch": epoch, "step": step, "train_loss": float(np.mean(losses)),
+                                "val_mean_auroc": score,
+                                "val_auroc": {h: m["auroc"] for h, m in metrics.items()}})
+                log(f"epoch {epoch}: train loss {np.mean(losses):.4f}, val AUROC "
+                    + ", ".join(f"{h} {m['auroc'] or float('nan'):.3f}" for h, m in metrics.items()))
+                if score > best:
+                    best = score
+                    save_checkpoint(model, tokenizer, out / "checkpoints" / "model-best")
+                if step >= total:
+                    break
+    finally:
+        save_checkpoint(model, tokenizer, out / "checkpoints" / "model-last")
+        (out / "checkpoints" / "history.json").write_text(json.dumps(history, indent=2))
+    return history
+
+
+def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path, safe_serialization=True)
+    tokenizer.save_pretrained(path)
+
+
+def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print,
+          compare_with: Path | None = None) -> Path:
+    """Train a model on the labelled file or folder `data`; return the model directory.
+
+    Args:
+        config: the training configuration.
+        data: a labelled-ticket file (JSONL/CSV) or a folder of them.
+        output_dir: becomes a servable model directory (manifest, ONNX, tokenizer, hf/).
+        log: receives one line per step of progress.
+        compare_with: an existing model directory to compare against in the report.
+
+    Returns:
+        `output_dir`.
+    """
+    started = time.time()
+    seed_everything(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    report = ReadReport()
+    records = load_rows(data, report)
+    if report.skipped:
+        log(f"skipped {len(report.skipped)} bad rows, e.g. line {report.skipped[0][0]}: "
+            f"{report.skipped[0][1]}")
+    splits = make_splits(records, config.val_fraction, config.heldout_fraction)
+    log("rows: " + ", ".join(f"{k} {len(v.texts)}" for k, v in splits.items()))
+    model, tokenizer = load_base(config.base_model)
+    if config.contrastive_epochs:
+        contrastive_stage(model, tokenizer, splits["train"], config, log)
+    history = fit(model, tokenizer, splits, config, output_dir, log)
+    best_dir = output_dir / "checkpoints" / "model-best"
+    model, tokenizer = load_base(str(best_dir))
+    val_logits = predict_logits(model, tokenizer, splits["val"].texts, config.max_length)
+    calibration = fit_platt(val_logits, splits["val"].labels)
+    thresholds = best_thresholds(apply_platt(val_logits, calibration), splits["val"].labels)
+    meta = {
+        "config": config.as_dict(),
+        "data": {"path": str(data), "sha256": data_hash(data), "rows": len(records),
+                 "skipped": len(report.skipped),
+                 "splits": {k: len(v.texts) for k, v in splits.items()}},
+        "history": history,
+    }
+    export_model(model, tokenizer, splits, calibration, thresholds, config, output_dir, meta, log)
+    from training.report import write_report
+
+    write_report(output_dir, splits["heldout"], compare_with, log)
+    log(f"done in {time.time() - started:.0f}s: {output_dir}")
+    return output_dir
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,98 @@
+"""The `triage` error tree. Every error the library raises on purpose is one of these.
+
+    TriageError
+    ├── InputError                 bad input from a user: fix the input and retry
+    │   ├── RecordError            a row or file that does not follow the ticket format
+    │   └── TextTooLong            a message over the configured size limit
+    ├── ModelError                 the model directory cannot be used
+    │   └── ManifestError          manifest missing, unreadable or inconsistent
+    ├── NotFound                   a ticket, key or case that does not exist
+    ├── Conflict                   a state change that is not allowed now (claimed, resolved)
+    ├── AuthError                  missing or wrong API key
+    │   └── Forbidden              a key whose role may not do this
+    ├── Overloaded                 too much work in flight: retry later
+    └── StoreError                 the database failed or is unreachable
+
+Each boundary maps the tree once: the API to an HTTP status and a JSON body
+`{"error", "error_type", "detail"}`, the CLI to a one-line message and an exit code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TriageError(Exception):
+    """Base of every deliberate `triage` error."""
+
+    status_code = 500
+    exit_code = 1
+
+    def __init__(self, message: str, *, detail: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class InputError(TriageError):
+    status_code = 422
+    exit_code = 2
+
+
+class RecordError(InputError):
+    """A row or file that does not follow the labelled-ticket format."""
+
+    def __init__(
+        self, message: str, *, source: str | None = None, line: int | None = None, detail: Any = None
+    ) -> None:
+        where = ""
+        if source is not None:
+            where = f"{source}"
+            if line is not None:
+                where += f", line {line}"
+            where += ": "
+        super().__init__(where + message, detail=detail)
+        self.source = source
+        self.line = line
+
+
+class TextTooLong(InputError):
+    status_code = 413
+
+
+class ModelError(TriageError):
+    status_code = 503
+    exit_code = 3
+
+
+class ManifestError(ModelError):
+    pass
+
+
+class NotFound(TriageError):
+    status_code = 404
+    exit_code = 4
+
+
+class Conflict(TriageError):
+    status_code = 409
+    exit_code = 5
+
+
+class AuthError(TriageError):
+    status_code = 401
+    exit_code = 6
+
+
+class Forbidden(AuthError):
+    status_code = 403
+
+
+class Overloaded(TriageError):
+    status_code = 429
+    exit_code = 7
+
+
+class StoreError(TriageError):
+    status_code = 503
+    exit_code = 8

@@ -1,0 +1,89 @@
+"""Can the model read this message? Language and gibberish detection.
+
+The model was trained on English. A message in another language, or one with no words
+(emoji only, digits, keyboard mash), must not be silently scored as calm: it is flagged
+`scorable: false` with a reason, and the queue sends it to human triage.
+
+Detection uses py3langid, whose model ships inside its wheel (no download), restricted to
+widely used languages, plus a vocabulary check against the model's own tokenizer (words the
+English WordPiece vocabulary knows whole). Short messages (under four words) are only
+rejected when they have no known words at all: "thx!!" and "wtf" stay scorable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\S+@\S+\.\w+")
+
+LANGUAGES = [
+    "en", "es", "fr", "de", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "ro", "hu",
+    "tr", "ru", "uk", "el", "ar", "he", "fa", "hi", "bn", "ur", "zh", "ja", "ko", "vi", "th",
+    "id", "ms", "tl", "sw",
+]
+
+
+@dataclass(frozen=True)
+class Readability:
+    """Whether the model can read a text, and if not, why."""
+
+    scorable: bool
+    language: str | None
+    reason: str | None = None
+    confidence: float = 0.0
+
+
+@lru_cache(maxsize=1)
+def _identifier():  # type: ignore[no-untyped-def]
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(LANGUAGES)
+    return ident
+
+
+class LanguageGate:
+    """Decides whether a text is English enough for the model.
+
+    Args:
+        known_words: lower-cased words the model's vocabulary knows whole; with it the gate
+            also catches gibberish and non-English text that langid is unsure about.
+        min_confidence: langid probability above which a non-English verdict is trusted.
+    """
+
+    def __init__(self, known_words: frozenset[str] | None = None, min_confidence: float = 0.9):
+        self.known_words = known_words or frozenset()
+        self.min_confidence = min_confidence
+
+    def check(self, text: str) -> Readability:
+        words = _WORD.findall(_NOISE.sub(" ", text))
+        if not words:
+            return Readability(False, None, "no_words", 1.0)
+        lang, prob = _identifier().classify(text)
+        known = self._known_share(words)
+        if len(words) < 4:
+            if known == 0.0 and self.known_words and lang != "en" and len("".join(words)) > 3:
+                return Readability(False, lang, "unreadable", 1 - known)
+            return Readability(True, "en" if lang == "en" else None, None, float(prob))
+        if lang != "en" and prob >= self.min_confidence and known < 0.85:
+            return Readability(False, lang, f"language:{lang}", float(prob))
+        if self.known_words and known < 0.4:
+            reason = f"language:{lang}" if lang != "en" and prob >= 0.5 else "unreadable"
+            return Readability(False, lang, reason, 1 - known)
+        return Readability(True, "en", None, float(prob))
+
+    def _known_share(self, words: list[str]) -> float:
+        if not self.known_words:
+            return 1.0
+        hits = sum(1 for w in words if w.lower() in self.known_words)
+        return hits / len(words)
+
+
+def vocabulary_words(vocab: dict[str, int]) -> frozenset[str]:
+    """Whole words (no `##` pieces, alphabetic, 2+ letters) of a WordPiece vocabulary."""
+    return frozenset(
+        w for w in vocab if not w.startswith("##") and w.isalpha() and len(w) >= 2
+    ) | frozenset({"a", "i"})

@@ -1,0 +1,125 @@
+"""The scoring runtime: one onnxruntime session and one fast tokenizer per process.
+
+`ScoringModel.predict_proba(str | list[str])` returns calibrated probabilities for the three
+heads. Texts are prepared (`triage.textprep`), tokenized with dynamic padding, sorted by
+length into micro-batches, and long messages are cut into overlapping windows of
+`max_length` tokens whose scores are combined by taking the maximum per head ("chunk-and-max":
+one angry paragraph in a long e-mail is enough). Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import overload
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Encoding, Tokenizer
+
+from triage.errors import ModelError
+from triage.models.manifest import Manifest, load_manifest
+from triage.textprep import prepare
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class ScoringModel:
+    """A loaded triage model.
+
+    Args:
+        model_dir: a directory with `manifest.json`, `model.onnx` and `tokenizer.json`.
+        threads: onnxruntime intra-op threads (0: one per core).
+        batch_size: windows per inference call.
+    """
+
+    def __init__(self, model_dir: str | Path, *, threads: int = 0, batch_size: int = 32,
+                 verify_hashes: bool = True) -> None:
+        self.model_dir = Path(model_dir)
+        self.manifest: Manifest = load_manifest(self.model_dir, verify_hashes=verify_hashes)
+        self.heads = self.manifest.heads
+        self.batch_size = batch_size
+        self.tokenizer = self._load_tokenizer()
+        self.session = self._load_session(threads)
+        cal = [self.manifest.calibration(h) for h in self.heads]
+        self._cal_a = np.array([c.a for c in cal], dtype=np.float32)
+        self._cal_b = np.array([c.b for c in cal], dtype=np.float32)
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def _load_tokenizer(self) -> Tokenizer:
+        try:
+            tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        except Exception as exc:  # tokenizers raises a bare Exception
+            raise ModelError(f"{self.model_dir / 'tokenizer.json'} is unreadable ({exc})") from exc
+        tok.no_padding()
+        tok.enable_truncation(self.manifest.max_length, stride=self.manifest.stride)
+        return tok
+
+    def _load_session(self, threads: int) -> ort.InferenceSession:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            return ort.InferenceSession(
+                str(self.model_dir / "model.onnx"), opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own unrelated types
+            raise ModelError(f"{self.model_dir / 'model.onnx'} cannot be loaded ({exc})") from exc
+
+    @overload
+    def predict_proba(self, texts: str) -> np.ndarray: ...
+    @overload
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def predict_proba(self, texts: str | Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities: shape (3,) for a str, (n, 3) for a list, in head order."""
+        if isinstance(texts, str):
+            return self.predict_logits([texts], calibrated=True)[0]
+        return self.predict_logits(list(texts), calibrated=True)
+
+    def predict_logits(self, texts: list[str], *, calibrated: bool = False) -> np.ndarray:
+        """Per-head scores before the sigmoid (raw logits, or calibrated when asked)."""
+        if not texts:
+            return np.zeros((0, len(self.heads)), dtype=np.float32)
+        windows, owners = self._windows([prepare(t) for t in texts])
+        window_logits = self._run(windows)
+        if calibrated:
+            probs = _sigmoid(window_logits * self._cal_a + self._cal_b)
+        else:
+            probs = window_logits
+        out = np.full((len(texts), len(self.heads)), -np.inf, dtype=np.float32)
+        np.maximum.at(out, owners, probs)
+        return out
+
+    def _windows(self, texts: list[str]) -> tuple[list[Encoding], np.ndarray]:
+        windows: list[Encoding] = []
+        owners: list[int] = []
+        for index, enc in enumerate(self.tokenizer.encode_batch(texts)):
+            parts = [enc, *enc.overflowing][: self.manifest.max_chunks]
+            windows.extend(parts)
+            owners.extend([index] * len(parts))
+        return windows, np.asarray(owners, dtype=np.int64)
+
+    def _run(self, windows: list[Encoding]) -> np.ndarray:
+        lengths = np.array([sum(w.attention_mask) for w in windows])
+        order = np.argsort(lengths, kind="stable")
+        result = np.empty((len(windows), len(self.heads)), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            width = int(lengths[idx].max())
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                n = int(lengths[i])
+                ids[row, :n] = windows[i].ids[:n]
+                mask[row, :n] = 1
+            (logits,) = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
+            result[idx] = logits
+        return result

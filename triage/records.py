@@ -1,0 +1,196 @@
+"""The labelled-ticket format: one message a row, in JSONL or CSV (optionally gzipped).
+
+A row has `text` (required) and optional labels `frustration`, `churn_risk`, `urgency`,
+each 0, 1 or empty (missing). Optional `id`, `customer_id`, `channel`, `created_at`;
+unknown columns are kept and passed through wherever rows are re-written.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from triage.errors import RecordError
+
+HEADS: tuple[str, ...] = ("frustration", "churn_risk", "urgency")
+FORMATS = ("jsonl", "csv", "parquet")
+
+_TRUE = {"1", "1.0", "true", "yes"}
+_FALSE = {"0", "0.0", "false", "no"}
+
+
+@dataclass
+class Record:
+    """One labelled (or unlabelled) message with everything else it came with."""
+
+    text: str
+    labels: dict[str, int | None]
+    fields: dict[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+    @property
+    def id(self) -> str | None:
+        value = self.fields.get("id")
+        return None if value is None else str(value)
+
+
+def detect_format(path: str | Path, explicit: str | None = None) -> str:
+    """The file format from `explicit` or the file name (`.jsonl`, `.csv`, `.parquet`, `.gz`)."""
+    if explicit:
+        if explicit not in FORMATS:
+            raise RecordError(f"unknown format {explicit!r}; expected one of {', '.join(FORMATS)}")
+        return explicit
+    name = str(path).lower().removesuffix(".gz")
+    for fmt, suffixes in (("jsonl", (".jsonl", ".json", ".ndjson")), ("csv", (".csv",)),
+                          ("parquet", (".parquet", ".pq"))):
+        if name.endswith(suffixes):
+            return fmt
+    if str(path) == "-":
+        return "jsonl"
+    raise RecordError(
+        f"cannot tell the format of {path!s} from its name; expected .jsonl, .csv or .parquet "
+        "(optionally .gz), or pass --format"
+    )
+
+
+def open_text(path: str | Path) -> IO[str]:
+    """Open a text file (or `-` for stdin), gunzipping `.gz`; invalid UTF-8 raises RecordError."""
+    if str(path) == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict", newline="")
+    p = Path(path)
+    if not p.exists():
+        raise RecordError(f"file not found: {p}; check the path")
+    if p.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", errors="strict", newline="")
+    return open(p, encoding="utf-8", errors="strict", newline="")
+
+
+def parse_label(value: Any, head: str, *, source: str, line: int) -> int | None:
+    """A 0/1/empty label from JSON or CSV; anything else raises RecordError naming the row."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return int(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return 1 if value.strip().lower() in _TRUE else 0
+    raise RecordError(
+        f"label {head!r} is {value!r}; expected 0, 1 or empty", source=source, line=line
+    )
+
+
+def to_record(row: dict[str, Any], *, source: str, line: int) -> Record:
+    """Validate one raw row into a Record (text must be a non-empty string)."""
+    if "text" not in row:
+        raise RecordError(
+            f"no 'text' field; found {sorted(row)}. Rename the message column to 'text'",
+            source=source, line=line,
+        )
+    text = row["text"]
+    if not isinstance(text, str):
+        raise RecordError(
+            f"'text' is {type(text).__name__}, expected a string", source=source, line=line
+        )
+    if not text.strip():
+        raise RecordError("'text' is empty", source=source, line=line)
+    labels = {h: parse_label(row.get(h), h, source=source, line=line) for h in HEADS}
+    fields = {k: v for k, v in row.items() if k != "text" and k not in HEADS}
+    return Record(text=text, labels=labels, fields=fields, line=line)
+
+
+def iter_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield `(line_number, raw_row)` from a JSONL or CSV file, streaming."""
+    fmt = detect_format(path, fmt)
+    source = str(path)
+    if fmt == "parquet":
+        yield from _iter_parquet(path)
+        return
+    with open_text(path) as handle:
+        try:
+            if fmt == "jsonl":
+                yield from _iter_jsonl(handle, source)
+            else:
+                yield from _iter_csv(handle, source)
+        except UnicodeDecodeError as exc:
+            raise RecordError(f"invalid UTF-8 ({exc.reason}); re-save the file as UTF-8",
+                              source=source) from exc
+        except (EOFError, OSError) as exc:
+            raise RecordError(f"file is truncated or corrupt ({exc})", source=source) from exc
+
+
+def _iter_jsonl(handle: IO[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, raw in enumerate(handle, start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise RecordError(f"broken JSON ({exc.msg})", source=source, line=number) from exc
+        if not isinstance(row, dict):
+            raise RecordError("expected a JSON object per line", source=source, line=number)
+        yield number, row
+
+
+def _iter_csv(handle: IO[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(handle)
+    if reader.fieldnames is None:
+        return
+    if "text" not in reader.fieldnames:
+        raise RecordError(
+            f"no 'text' column; found {reader.fieldnames}. Rename the message column to 'text'",
+            source=source, line=1,
+        )
+    for row in reader:
+        yield reader.line_num, dict(row)
+
+
+def _iter_parquet(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(str(path))
+    except Exception as exc:  # pyarrow raises several unrelated types
+        raise RecordError(f"cannot read Parquet ({exc})", source=str(path)) from exc
+    if "text" not in parquet.schema_arrow.names:
+        raise RecordError(
+            f"no 'text' column; found {parquet.schema_arrow.names}", source=str(path), line=1
+        )
+    number = 0
+    for batch in parquet.iter_batches(batch_size=4096):
+        for row in batch.to_pylist():
+            number += 1
+            yield number, row
+
+
+@dataclass
+class ReadReport:
+    """What reading a labelled file kept and what it skipped, with reasons."""
+
+    kept: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+
+def read_records(
+    path: str | Path, *, fmt: str | None = None, on_error: str = "stop",
+    report: ReadReport | None = None,
+) -> list[Record]:
+    """Read a whole labelled-ticket file. `on_error="skip"` counts bad rows in `report`."""
+    report = report if report is not None else ReadReport()
+    records: list[Record] = []
+    for number, row in iter_rows(path, fmt):
+        try:
+            records.append(to_record(row, source=str(path), line=number))
+        except RecordError as exc:
+            if on_error == "stop":
+                raise
+            report.skipped.append((number, exc.message))
+    report.kept = len(records)
+    return records

@@ -1,0 +1,45 @@
+"""One settings object for the whole service, read from `TRIAGE_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """Where `triage` keeps its SQLite file and default model unless told otherwise."""
+    return Path.home() / ".local" / "share" / "triage"
+
+
+class Settings(BaseSettings):
+    """Service configuration. Every field can be set as `TRIAGE_<FIELD>` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRIAGE_", env_file=None, secrets_dir=None, extra="ignore"
+    )
+
+    home: Path = Field(default_factory=default_home)
+    model_dir: Path | None = None
+    database_url: str | None = None
+    samples_dir: Path | None = None
+    threads: int = 0
+    batch_size: int = 32
+    max_batch: int = 256
+    max_text_chars: int = 20_000
+    max_body_bytes: int = 8_000_000
+    max_in_flight: int = 64
+    lease_seconds: int = 300
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+
+    def resolved_model_dir(self) -> Path:
+        """The model directory in use: `TRIAGE_MODEL_DIR`, else `<home>/models/default`."""
+        return self.model_dir or self.home / "models" / "default"
+
+    def resolved_database_url(self) -> str:
+        """The database in use: `TRIAGE_DATABASE_URL`, else a SQLite file under home."""
+        return self.database_url or f"sqlite:///{self.home / 'triage.db'}"
