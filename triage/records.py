@@ -12,7 +12,7 @@ import gzip
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -106,8 +106,15 @@ def to_record(row: dict[str, Any], *, source: str, line: int) -> Record:
     return Record(text=text, labels=labels, fields=fields, line=line)
 
 
-def iter_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield `(line_number, raw_row)` from a JSONL or CSV file, streaming."""
+def iter_rows(
+    path: str | Path, fmt: str | None = None, *,
+    on_bad_line: Callable[[RecordError], None] | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield `(line_number, raw_row)` from a JSONL or CSV file, streaming.
+
+    With `on_bad_line`, a JSONL line that is not a JSON object is passed to it (the error's
+    `detail` holds `{"raw": line}`) and reading goes on; otherwise it raises RecordError.
+    """
     fmt = detect_format(path, fmt)
     source = str(path)
     if fmt == "parquet":
@@ -116,7 +123,7 @@ def iter_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, d
     with open_text(path) as handle:
         try:
             if fmt == "jsonl":
-                yield from _iter_jsonl(handle, source)
+                yield from _iter_jsonl(handle, source, on_bad_line)
             else:
                 yield from _iter_csv(handle, source)
         except UnicodeDecodeError as exc:
@@ -126,17 +133,31 @@ def iter_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, d
             raise RecordError(f"file is truncated or corrupt ({exc})", source=source) from exc
 
 
-def _iter_jsonl(handle: IO[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _iter_jsonl(
+    handle: IO[str], source: str, on_bad_line: Callable[[RecordError], None] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, raw in enumerate(handle, start=1):
         if not raw.strip():
             continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise RecordError(f"broken JSON ({exc.msg})", source=source, line=number) from exc
-        if not isinstance(row, dict):
-            raise RecordError("expected a JSON object per line", source=source, line=number)
-        yield number, row
+        row = _parse_json_line(raw, source, number)
+        if isinstance(row, dict):
+            yield number, row
+        elif on_bad_line is None:
+            raise row
+        else:
+            on_bad_line(row)
+
+
+def _parse_json_line(raw: str, source: str, number: int) -> dict[str, Any] | RecordError:
+    detail = {"raw": raw.rstrip("\r\n")}
+    try:
+        row = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return RecordError(f"broken JSON ({exc.msg})", source=source, line=number, detail=detail)
+    if not isinstance(row, dict):
+        return RecordError("expected a JSON object per line", source=source, line=number,
+                           detail=detail)
+    return row
 
 
 def _iter_csv(handle: IO[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
