@@ -3,8 +3,10 @@ dynamic quantization (per-channel), a parity check against PyTorch, and the mani
 
 from __future__ import annotations
 
+import logging
 import platform
 import shutil
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,8 +42,9 @@ def to_onnx(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Pa
     model.eval()
     enc = tokenizer(["a short message", "and a second, somewhat longer message"],
                     padding=True, return_tensors="pt")
-    dynamic = {"batch": 0, "sequence": 1}
-    with torch.no_grad():
+    dynamic = {0: "batch", 1: "sequence"}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(
             _Graph(model), (enc["input_ids"], enc["attention_mask"]), str(path),
             input_names=["input_ids", "attention_mask"],
@@ -56,7 +59,13 @@ def quantize(fp32: Path, int8: Path) -> None:
     """int8 dynamic quantization with per-channel weights (kept fidelity best in probes)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8)
+    quiet = logging.getLogger()
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # onnxruntime logs a pre-processing hint at WARNING
+    try:
+        quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8)
+    finally:
+        quiet.setLevel(level)
 
 
 def onnx_logits(path: Path, tokenizer: PreTrainedTokenizerBase, texts: list[str],

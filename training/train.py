@@ -131,7 +131,7 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                     optimizer.step()
                     scheduler.step()
                     optimizer.zero_grad()
-                    losses.append(float(loss))
+                    losses.append(loss.item())
                     step += 1
                     bar.update(1)
                     bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")

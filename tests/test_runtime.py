@@ -1,0 +1,113 @@
+"""The ONNX runtime: shapes, calibration, long messages, explanations, broken model dirs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from triage.errors import InputError, ManifestError, ModelError, TextTooLong
+from triage.models.explain import phrases
+from triage.models.runtime import ScoringModel
+from triage.scoring import Scorer
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_dir: Path) -> ScoringModel:
+    return ScoringModel(tiny_model_dir, threads=1, batch_size=4)
+
+
+def test_runtime_predict_proba_shapes(model: ScoringModel) -> None:
+    one = model.predict_proba("my card was stolen")
+    many = model.predict_proba(["my card was stolen", "thanks a lot", "cancel my plan now"])
+    assert one.shape == (3,)
+    assert many.shape == (3, 3)
+    assert np.all((many > 0) & (many < 1))
+    np.testing.assert_allclose(one, many[0], atol=1e-5)
+
+
+def test_runtime_batching_does_not_change_scores(model: ScoringModel) -> None:
+    texts = [f"message number {i} " + "word " * (i * 7 % 50) for i in range(23)]
+    together = model.predict_proba(texts)
+    alone = np.stack([model.predict_proba(t) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-4)
+
+
+def test_runtime_long_message_is_chunked_and_maxed(model: ScoringModel) -> None:
+    sentence = "the weather was grey and the train was on time. "
+    long_text = sentence * 120
+    windows, owners = model._windows([long_text])
+    assert 1 < len(windows) <= model.manifest.max_chunks
+    assert all(len(w.ids) <= model.manifest.max_length for w in windows)
+    per_window = model._run(windows)
+    calibrated = 1 / (1 + np.exp(-(per_window * model._cal_a + model._cal_b)))
+    np.testing.assert_allclose(model.predict_proba(long_text), calibrated.max(0), atol=1e-5)
+
+
+def test_runtime_calibration_is_applied(tiny_model_dir: Path, model: ScoringModel) -> None:
+    cal = json.loads((tiny_model_dir / "manifest.json").read_text())["calibration"]
+    logits = model.predict_logits(["refund please"])[0]
+    expected = [1 / (1 + np.exp(-(cal[h]["a"] * logits[j] + cal[h]["b"])))
+                for j, h in enumerate(model.heads)]
+    np.testing.assert_allclose(model.predict_proba("refund please"), expected, atol=1e-5)
+
+
+def test_runtime_empty_list(model: ScoringModel) -> None:
+    assert model.predict_proba([]).shape == (0, 3)
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda d: (d / "model.onnx").unlink(), "model.onnx is missing"),
+    (lambda d: (d / "manifest.json").write_text("{not json"), "not valid JSON"),
+    (lambda d: (d / "manifest.json").unlink(), "manifest.json is missing"),
+    (lambda d: (d / "tokenizer.json").write_text("{}"), "does not match the hash"),
+])
+def test_runtime_broken_model_dir_says_what_to_do(tiny_model_dir: Path, tmp_path: Path,
+                                                  damage, message: str) -> None:  # type: ignore[no-untyped-def]
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, copy)
+    damage(copy)
+    with pytest.raises(ManifestError, match=message):
+        ScoringModel(copy)
+
+
+def test_runtime_missing_dir(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        ScoringModel(tmp_path / "none")
+
+
+def test_scorer_flags_unreadable_instead_of_scoring(tiny_scorer: Scorer) -> None:
+    english, french, emoji = tiny_scorer.score(
+        ["my bill doubled again", "Je voudrais annuler mon abonnement immédiatement", "🙂🙂"])
+    assert english.scorable and english.scores is not None and set(english.scores) == {
+        "frustration", "churn_risk", "urgency"}
+    assert not french.scorable and french.scores is None and french.reason == "language:fr"
+    assert not emoji.scorable and emoji.reason == "no_words"
+    assert french.as_dict()["frustration"] is None
+
+
+@pytest.mark.parametrize(("text", "error"), [("", InputError), ("   ", InputError),
+                                             (42, InputError), ("x" * 20_001, TextTooLong)])
+def test_scorer_rejects_bad_text(tiny_scorer: Scorer, text, error) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(error):
+        tiny_scorer.score([text])
+
+
+def test_scorer_explain_returns_phrases_of_the_text(tiny_scorer: Scorer) -> None:
+    text = "I have called four times. Nobody answers. My card was stolen, block it now!"
+    result = tiny_scorer.score_one(text, explain_top=2)
+    assert result.explanation is not None
+    for head, items in result.explanation.items():
+        assert len(items) <= 2
+        for item in items:
+            assert item.text in text and item.weight > 0
+
+
+def test_explain_phrases_split_clauses_and_long_runs() -> None:
+    text = "First part, second part! " + " ".join(f"w{i}" for i in range(20))
+    spans = [text[a:b] for a, b in phrases(text)]
+    assert spans[0] == "First part," and spans[1] == "second part!"
+    assert all(len(s.split()) <= 8 for s in spans)

@@ -1,0 +1,158 @@
+"""`triage eval`: quality of a model on a labelled file, per head and per `source`.
+
+Reports AUROC, average precision, F1 at the model's threshold, Brier score and expected
+calibration error, as markdown + JSON, a reliability diagram (PNG), the share of rows the
+language gate would send to human triage, and the counterfactual parity check.
+
+Metrics use the model's calibrated probability for every row, including the few the gate
+flags as unscorable (they are counted and reported separately): a ranking metric over a
+subset chosen by the gate would flatter the model.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from triage.metrics import head_metrics, reliability_bins
+from triage.parity import parity_check
+from triage.records import HEADS, Record
+from triage.scoring import Scorer
+
+
+@dataclass
+class EvalResult:
+    """Everything `triage eval` measured."""
+
+    model_version: str
+    rows: int
+    overall: dict[str, dict]
+    by_source: dict[str, dict[str, dict]]
+    unscorable: dict[str, int]
+    reliability: dict[str, list[dict]]
+    parity: dict[str, Any] | None = None
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _labels(records: list[Record]) -> np.ndarray:
+    return np.array([[np.nan if r.labels[h] is None else r.labels[h] for h in HEADS]
+                     for r in records], dtype=float).reshape(len(records), len(HEADS))
+
+
+def evaluate(scorer: Scorer, records: list[Record], *, parity_rows: int = 200,
+             progress: Callable[[int, int], None] | None = None, seed: int = 0) -> EvalResult:
+    """Score `records` and compute every metric; `parity_rows` sampled for the parity check."""
+    model = scorer.model
+    texts = [r.text for r in records]
+    probs = np.zeros((len(texts), len(HEADS)))
+    step = 512
+    for start in range(0, len(texts), step):
+        probs[start:start + step] = model.predict_proba(texts[start:start + step])
+        if progress:
+            progress(min(start + step, len(texts)), len(texts))
+    labels = _labels(records)
+    thresholds = {h: model.manifest.threshold(h) for h in HEADS} if hasattr(model, "manifest") \
+        else {h: 0.5 for h in HEADS}
+    sources = [str(r.fields.get("source") or "all") for r in records]
+
+    def metrics(sel: np.ndarray) -> dict[str, dict]:
+        return {h: head_metrics(labels[sel, j], probs[sel, j], thresholds[h]).as_dict()
+                for j, h in enumerate(HEADS)}
+
+    everything = np.ones(len(records), dtype=bool)
+    by_source = {s: metrics(np.array([x == s for x in sources])) for s in sorted(set(sources))}
+    unscorable: dict[str, int] = defaultdict(int)
+    for text, source in zip(texts, sources, strict=True):
+        if not scorer.gate.check(text).scorable:
+            unscorable[source] += 1
+    reliability = {h: reliability_bins(labels[~np.isnan(labels[:, j]), j],
+                                       probs[~np.isnan(labels[:, j]), j])
+                   for j, h in enumerate(HEADS)}
+    parity = None
+    if parity_rows:
+        sample = random.Random(seed).sample(texts, min(parity_rows, len(texts)))
+        parity = parity_check(sample, model.predict_proba, HEADS).as_dict()
+    return EvalResult(scorer.version, len(records), metrics(everything), by_source,
+                      dict(unscorable), reliability, parity, thresholds)
+
+
+def _fmt(v: float | None) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
+def to_markdown(result: EvalResult, data: str) -> str:
+    """The human-readable report."""
+    lines = [f"# Evaluation of model {result.model_version}", "",
+             f"Data: `{data}` ({result.rows} rows). Thresholds: "
+             + ", ".join(f"{h} {t:.2f}" for h, t in result.thresholds.items()), "",
+             "| source | head | n | pos | AUROC | AP | F1 | Brier | ECE |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    groups = [("all", result.overall)] + sorted(result.by_source.items())
+    for source, heads in groups:
+        for head, m in heads.items():
+            if m["n"] == 0:
+                continue
+            lines.append(f"| {source} | {head} | {m['n']} | {m['positives']} | {_fmt(m['auroc'])} "
+                         f"| {_fmt(m['average_precision'])} | {_fmt(m['f1'])} | "
+                         f"{_fmt(m['brier'])} | {_fmt(m['ece'])} |")
+    total = sum(result.unscorable.values())
+    lines += ["", f"Sent to human triage by the language gate: {total} rows "
+              + (f"({', '.join(f'{k}: {v}' for k, v in sorted(result.unscorable.items()))})"
+                 if total else "")]
+    if result.parity:
+        p = result.parity
+        lines += ["", "## Parity (names, places, dialect swapped)", "",
+                  f"{p['messages']} messages, {p['comparisons']} comparisons, tolerance "
+                  f"{p['tolerance']}: **{p['violations']} above tolerance**, largest move "
+                  f"{p['max_delta']:.3f}. Largest per kind: "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in p["by_kind"].items()), "",
+                  "| kind | head | delta | original |", "|---|---|---|---|"]
+        for case in p["worst"][:5]:
+            original = case["original"].replace("|", "/").replace("\n", " ")[:90]
+            lines.append(f"| {case['kind']} | {case['head']} | {case['delta']:.3f} | {original} |")
+    return "\n".join(lines) + "\n"
+
+
+def reliability_png(result: EvalResult, path: Path) -> None:
+    """A reliability diagram, one panel per head."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(HEADS), figsize=(12, 4))
+    for ax, head in zip(axes, HEADS, strict=True):
+        bins = result.reliability[head]
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1)
+        if bins:
+            ax.plot([b["confidence"] for b in bins], [b["observed"] for b in bins], marker="o")
+        m = result.overall[head]
+        ax.set_title(f"{head} (ECE {_fmt(m['ece'])})")
+        ax.set_xlabel("predicted probability")
+        ax.set_ylabel("observed rate")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+    fig.suptitle(f"Reliability, model {result.model_version}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_reports(result: EvalResult, data: str, out_dir: Path) -> list[Path]:
+    """Write eval.md, eval.json and reliability.png to `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "eval.md", out_dir / "eval.json", out_dir / "reliability.png"]
+    paths[0].write_text(to_markdown(result, data), encoding="utf-8")
+    paths[1].write_text(json.dumps(result.as_dict(), indent=2), encoding="utf-8")
+    reliability_png(result, paths[2])
+    return paths
