@@ -35,3 +35,96 @@ def tiny_scorer(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
     from triage.scoring import Scorer
 
     return Scorer.from_dir(tiny_model_dir, threads=1)
+
+
+# --- the service: databases (SQLite file and PostgreSQL) and a scorer with set scores ---
+
+PG_URL = os.environ.get("TRIAGE_TEST_PG_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> object:
+    """A fresh PostgreSQL schema for this test run (dropped at the end); skips if no server."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    schema = f"triage_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc.orig}")
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs twice: on a SQLite file and on PostgreSQL (emptied per test)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'triage.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def db(database_url: str):  # type: ignore[no-untyped-def]
+    """A migrated store on the parametrized database."""
+    from triage.store import Database
+
+    database = Database(database_url)
+    database.migrate()
+    yield database
+    database.close()
+
+
+class KeywordModel:
+    """A deterministic model at the Scorer seam: each head's score comes from keywords.
+
+    A head scores the highest weight of its keywords found in the text (0.05 if none), so
+    tests can write messages whose scores they know ("furious" -> frustration 0.9).
+    """
+
+    heads = ("frustration", "churn_risk", "urgency")
+    version = "keyword-test-1"
+    KEYWORDS = {
+        "frustration": {"furious": 0.95, "unacceptable": 0.9, "angry": 0.8, "annoyed": 0.5},
+        "churn_risk": {"cancel": 0.9, "competitor": 0.8, "leaving": 0.85},
+        "urgency": {"outage": 0.97, "down": 0.9, "urgent": 0.85, "asap": 0.7},
+    }
+
+    def predict_proba(self, texts):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        if isinstance(texts, str):
+            texts = [texts]
+        rows = []
+        for text in texts:
+            words = text.lower()
+            rows.append([max([w for k, w in self.KEYWORDS[h].items() if k in words],
+                             default=0.05) for h in self.heads])
+        return np.array(rows, dtype=np.float32).reshape(len(texts), 3)
+
+
+@pytest.fixture
+def keyword_scorer():  # type: ignore[no-untyped-def]
+    """A Scorer (real language gate) over KeywordModel."""
+    from triage.scoring import Scorer
+
+    return Scorer(KeywordModel())

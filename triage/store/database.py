@@ -17,14 +17,18 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage.errors import StoreError
+from triage.errors import Conflict, StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_411_001  # pg_advisory_lock key: one migrator at a time
 log = logging.getLogger("triage.store")
+
+
+class DuplicateRow(Conflict):
+    """A write lost a race on a unique key (the row it meant to create now exists)."""
 
 
 class Database:
@@ -123,6 +127,8 @@ def _sqlite_begin(conn: Connection) -> None:
 def _store_errors() -> Iterator[None]:
     try:
         yield
+    except IntegrityError as exc:
+        raise DuplicateRow("a concurrent request created the same record; retry") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated or _is_operational(exc):
             log.error("database error: %s", exc.orig)

@@ -139,6 +139,7 @@ class Message(Base):
     unscorable_reason: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
     model_version: Mapped[str | None] = mapped_column(String(128))
+    phrases: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ScoreHistory(Base):

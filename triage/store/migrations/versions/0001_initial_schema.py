@@ -116,6 +116,7 @@ def upgrade() -> None:
     sa.Column('unscorable_reason', sa.String(length=64), nullable=True),
     sa.Column('language', sa.String(length=16), nullable=True),
     sa.Column('model_version', sa.String(length=128), nullable=True),
+    sa.Column('phrases', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

@@ -1,0 +1,196 @@
+"""The queue store on both databases: migrations, case numbers, time, transactions, claims."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from triage.errors import StoreError
+from triage.store import Database
+from triage.store import queue as q
+from triage.store import repository as repo
+from triage.store.database import DuplicateRow
+from triage.store.tables import Base, Ticket
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def add(s, number: int, *, boost: float = 0.0, lane: str = "standard", status: str = "open",
+        external_id: str | None = None, waited: float = 0.0) -> Ticket:  # type: ignore[no-untyped-def]
+    since = NOW - timedelta(minutes=waited)
+    return repo.add_ticket(
+        s, case_number=f"CS-2026-{number:06d}", source="api", external_id=external_id,
+        channel="email", status=status, lane=lane, policy_version="priority.v1",
+        boost_minutes=boost, queue_key=q.queue_key(since, boost), waiting_since=since,
+        created_at=NOW, updated_at=NOW, scorable=True, escalated_by_agent=False,
+        repeat_contacts=0)
+
+
+def test_store_migration_matches_the_models(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert db.revision() == "0001"
+
+
+def test_store_migrate_twice_is_a_no_op(db: Database) -> None:
+    assert db.migrate() == "0001"
+    assert db.migrate() == "0001"
+
+
+def test_store_case_numbers_count_per_year(db: Database) -> None:
+    with db.write() as s:
+        got = [repo.next_case_number(s, 2026), repo.next_case_number(s, 2026),
+               repo.next_case_number(s, 2027)]
+    assert got == ["CS-2026-000001", "CS-2026-000002", "CS-2027-000001"]
+
+
+def test_store_case_numbers_are_unique_under_concurrency(db: Database) -> None:
+    numbers: list[str] = []
+
+    def take() -> None:
+        for _ in range(5):
+            with db.write() as s:
+                numbers.append(repo.next_case_number(s, 2026))
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(numbers) == [f"CS-2026-{n:06d}" for n in range(1, 21)]
+
+
+@pytest.mark.parametrize("ref", ["CS-2026-000007", "cs-2026-7", " CS-2026-0000007 "])
+def test_store_finds_a_ticket_by_any_spelling_of_its_case_number(db: Database, ref: str) -> None:
+    with db.write() as s:
+        tid = add(s, 7).id
+    with db.read() as s:
+        found = repo.find_ticket(s, ref)
+        assert found is not None and found.id == tid
+        assert repo.find_ticket(s, str(tid)) is not None
+        assert repo.find_ticket(s, "CS-2026-000008") is None
+        assert repo.find_ticket(s, "zd-4711") is None
+
+
+def test_store_keeps_times_in_utc(db: Database) -> None:
+    berlin = timezone(timedelta(hours=1))
+    with db.write() as s:
+        t = add(s, 1)
+        repo.update_ticket(s, t, lease_expires_at=datetime(2026, 3, 2, 11, 0, tzinfo=berlin))
+    with db.read() as s:
+        back = repo.find_ticket(s, "CS-2026-000001")
+        assert back is not None
+        assert back.lease_expires_at == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+        assert back.lease_expires_at.tzinfo is not None
+        assert back.waiting_since == NOW
+
+
+def test_store_refuses_naive_datetimes(db: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"), db.write() as s:
+        t = add(s, 1)
+        repo.update_ticket(s, t, lease_expires_at=datetime(2026, 3, 2, 11, 0))
+
+
+def test_store_write_is_all_or_nothing(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.write() as s:
+        add(s, 1)
+        repo.add_audit(s, None, NOW, "test", "created")
+        raise RuntimeError("killed mid-request")
+    with db.read() as s:
+        assert repo.find_ticket(s, "CS-2026-000001") is None
+        assert repo.count_actions(s, "created") == 0
+
+
+def test_store_external_id_is_unique_per_source(db: Database) -> None:
+    with db.write() as s:
+        add(s, 1, external_id="zd-4711")
+    with pytest.raises(DuplicateRow), db.write() as s:
+        add(s, 2, external_id="zd-4711")
+    with db.write() as s:  # another source may reuse the id; no id at all never collides
+        t = add(s, 3, external_id=None)
+        u = add(s, 4, external_id=None)
+        repo.update_ticket(s, u, source="freshdesk", external_id="zd-4711")
+        assert t.id != u.id
+    with db.read() as s:
+        found = repo.find_by_external_id(s, "api", "zd-4711")
+        assert found is not None and found.case_number == "CS-2026-000001"
+
+
+def test_store_queue_orders_by_waiting_plus_boost(db: Database) -> None:
+    with db.write() as s:
+        add(s, 1, waited=30)               # position 30
+        add(s, 2, boost=45)                # position 45
+        add(s, 3, waited=10, boost=10)     # position 20
+        add(s, 4, waited=90, status="resolved")
+    with db.read() as s:
+        rows = q.list_queue(s, lanes=["standard"], statuses=list(q.QUEUED), limit=10)
+        assert [t.case_number[-1] for t in rows] == ["2", "1", "3"]
+        assert q.depth_by_lane(s) == {"standard": 3}
+
+
+def test_store_claim_next_skips_other_lanes_and_claimed_tickets(db: Database) -> None:
+    with db.write() as s:
+        add(s, 1, boost=100, lane="supervisor", status="escalated")
+        add(s, 2, boost=90, status="claimed")
+        add(s, 3, boost=10)
+    with db.write() as s:
+        top = q.claim_next(s, ["standard", "needs_triage"])
+        assert top is not None and top.case_number == "CS-2026-000003"
+    with db.write() as s:
+        top = q.claim_next(s, ["supervisor"])
+        assert top is not None and top.case_number == "CS-2026-000001"
+
+
+def test_store_claims_never_hand_one_ticket_to_two_agents(db: Database) -> None:
+    with db.write() as s:
+        for n in range(1, 6):
+            add(s, n, boost=n)
+    won: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def agent(name: str) -> None:
+        barrier.wait()
+        with db.write() as s:
+            t = q.claim_next(s, ["standard"])
+            time.sleep(0.02)  # widen the window between reading the top and taking it
+            if t is not None:
+                repo.update_ticket(s, t, status="claimed", lease_holder=name)
+                won.append(t.case_number)
+
+    threads = [threading.Thread(target=agent, args=(f"agent-{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(won) == [f"CS-2026-{n:06d}" for n in range(1, 6)]
+    with db.read() as s:
+        assert q.depth_by_status(s) == {"claimed": 5}
+
+
+def test_store_finds_due_work(db: Database) -> None:
+    with db.write() as s:
+        a = add(s, 1)
+        repo.update_ticket(s, a, status="claimed", lease_holder="x",
+                           lease_expires_at=NOW - timedelta(seconds=1))
+        b = add(s, 2)
+        repo.update_ticket(s, b, review_at=NOW + timedelta(minutes=5))
+        add(s, 3)
+    with db.read() as s:
+        assert q.has_due_work(s, NOW)
+    with db.write() as s:
+        assert [t.case_number for t in q.lock_due_work(s, NOW)] == ["CS-2026-000001"]
+        due_later = q.lock_due_work(s, NOW + timedelta(minutes=5))
+        assert [t.case_number for t in due_later] == ["CS-2026-000001", "CS-2026-000002"]
+
+
+def test_store_unreachable_database_is_a_store_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    with pytest.raises(StoreError, match="unavailable"):
+        db.ping()
+    db.close()
