@@ -1,0 +1,484 @@
+"""The priority policy `priority.v1`: where a ticket stands in the queue, and why.
+
+    position = waiting_minutes + boost_minutes        (higher is served first)
+
+Every boost term is a bounded head start in minutes, so a calm ticket climbs one minute per
+minute waited and overtakes any ticket that arrived more than `max_boost_minutes()` after
+it: no starvation, by construction. Formulas, defaults and a worked example are in
+docs/priority.md. The policy never sees a name, region, language or dialect.
+
+Pure: no I/O, no clock reads (`now` is passed in), deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta
+from numbers import Real
+from typing import Any
+
+from triage.errors import InputError
+from triage.records import HEADS
+
+POLICY_VERSION = "priority.v1"
+LANES = ("supervisor", "needs_triage", "standard")
+TRENDS = ("worsening", "improving", "steady")
+DEFAULT_SLA_MINUTES: dict[str, float] = {
+    "platinum": 30.0, "gold": 60.0, "silver": 120.0, "standard": 240.0,
+}
+_OPTIONAL = frozenset({
+    "escalate_frustration", "escalate_churn_risk", "escalate_tenure_years",
+    "escalate_urgency", "escalate_urgency_frustration", "escalate_sla_breach_minutes",
+})
+_UNIT = frozenset({"escalate_frustration", "escalate_churn_risk", "escalate_urgency",
+                   "escalate_urgency_frustration"})
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Weights and thresholds of `priority.v1`. Every weight is minutes of head start.
+
+    A score term is `weight * max(0, (p - score_floor) / (1 - score_floor))`. An escalation
+    rule is off when any of its thresholds is None.
+    """
+
+    score_floor: float = 0.2
+    frustration_minutes: float = 60.0
+    urgency_minutes: float = 90.0
+    churn_minutes: float = 40.0
+    churn_loyalty_weight: float = 1.0
+    tenure_minutes_per_year: float = 4.0
+    tenure_cap_years: float = 10.0
+    value_minutes: float = 30.0
+    value_cap: float = 100_000.0
+    repeat_minutes_per_contact: float = 10.0
+    repeat_cap_contacts: int = 3
+    worsening_minutes: float = 10.0
+    sla_minutes: float = 60.0
+    sla_near_breach_minutes: float = 60.0
+    sla_first_response_minutes: dict[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_SLA_MINUTES), hash=False)
+    default_tier: str = "standard"
+    needs_triage_minutes: float = 60.0
+    future_tolerance_minutes: float = 5.0
+    escalate_frustration: float | None = 0.85
+    escalate_churn_risk: float | None = 0.7
+    escalate_tenure_years: float | None = 3.0
+    escalate_urgency: float | None = 0.95
+    escalate_urgency_frustration: float | None = 0.8
+    escalate_sla_breach_minutes: float | None = 30.0
+    escalate_sla_tiers: tuple[str, ...] = ("platinum", "gold")
+
+    def __post_init__(self) -> None:
+        tiers = {str(k).strip().lower(): v for k, v in self.sla_first_response_minutes.items()}
+        object.__setattr__(self, "sla_first_response_minutes", tiers)
+        object.__setattr__(self, "default_tier", self.default_tier.strip().lower())
+        object.__setattr__(self, "escalate_sla_tiers",
+                           tuple(t.strip().lower() for t in self.escalate_sla_tiers))
+        _check_config(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PolicyConfig:
+        """Defaults overridden by `d` (settings or JSON); tier targets merge into the defaults."""
+        if not isinstance(d, Mapping):
+            raise InputError(f"expected the priority policy settings as a JSON object, "
+                             f"found {type(d).__name__}")
+        base = cls()
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise InputError(f"unknown priority policy setting(s) {unknown}; expected some "
+                             f"of {sorted(names)}. Check the spelling.")
+        return cls(**{k: _coerce(k, v, getattr(base, k)) for k, v in d.items()})
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["sla_first_response_minutes"] = dict(self.sla_first_response_minutes)
+        out["escalate_sla_tiers"] = list(self.escalate_sla_tiers)
+        return out
+
+    def max_boost_minutes(self) -> float:
+        """The largest boost any ticket can get (the no-starvation bound)."""
+        customer = (self.tenure_minutes_per_year * self.tenure_cap_years + self.value_minutes
+                    + self.repeat_minutes_per_contact * self.repeat_cap_contacts
+                    + self.sla_minutes)
+        scored = (self.frustration_minutes + self.urgency_minutes + self.worsening_minutes
+                  + self.churn_minutes * (1.0 + self.churn_loyalty_weight))
+        return customer + max(scored, self.needs_triage_minutes)
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """Everything the policy may read about a ticket. No identity fields, on purpose."""
+
+    waiting_since: datetime
+    scores: dict[str, float] | None
+    scorable: bool = True
+    unscorable_reason: str | None = None
+    customer_since: date | None = None
+    tier: str | None = None
+    lifetime_value: float | None = None
+    repeat_contacts_7d: int = 0
+    trend: str | None = None
+    escalated_by_agent: bool = False
+    phrases: dict[str, list[str]] | None = None
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "waiting_since", _aware(self.waiting_since, "waiting_since"))
+        put(self, "scores", _check_scores(self.scores) if self.scorable else None)
+        put(self, "customer_since", _check_since(self.customer_since))
+        put(self, "tier", _check_tier_name(self.tier))
+        put(self, "phrases", _check_phrases(self.phrases))
+        _check_simple_facts(self)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One part of the boost: `name`, its minutes, and a line a person can read."""
+
+    name: str
+    minutes: float
+    detail: str
+    phrase: str | None = None
+
+
+@dataclass(frozen=True)
+class Priority:
+    """Where a ticket stands and why. Higher `position` is served first."""
+
+    policy: str
+    lane: str
+    position: float
+    waiting_minutes: float
+    boost_minutes: float
+    terms: tuple[Term, ...]
+    escalate: bool
+    escalation_reason: str | None
+    sla_due_at: datetime
+    sla_breached: bool
+
+    def explanation(self) -> str:
+        """The terms, largest first, with the top phrase per head, then the waiting time."""
+        parts = [_with_phrase(t.detail, t.phrase) for t in self.terms]
+        return ", ".join([*parts, f"waiting {_duration(self.waiting_minutes)}"])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy, "lane": self.lane, "position": self.position,
+            "waiting_minutes": self.waiting_minutes, "boost_minutes": self.boost_minutes,
+            "terms": [{"name": t.name, "minutes": t.minutes, "detail": t.detail,
+                       "phrase": t.phrase} for t in self.terms],
+            "escalate": self.escalate, "escalation_reason": self.escalation_reason,
+            "sla_due_at": self.sla_due_at.isoformat(), "sla_breached": self.sla_breached,
+            "explanation": self.explanation(),
+        }
+
+
+def prioritize(facts: TicketFacts, now: datetime,
+               config: PolicyConfig | None = None) -> Priority:
+    """Apply `priority.v1` to one ticket at time `now`.
+
+    Args:
+        facts: what is known about the ticket and its customer.
+        now: the current time, tz-aware (the policy never reads a clock).
+        config: weights and thresholds; the documented defaults when None.
+
+    Returns:
+        The ticket's lane, position, terms, escalation and SLA state.
+    """
+    cfg = config or PolicyConfig()
+    now = _aware(now, "now")
+    waiting = _waiting_minutes(facts.waiting_since, now, cfg)
+    years = _tenure_years(facts.customer_since, now)
+    tier = _tier(facts.tier, cfg)
+    due = facts.waiting_since + timedelta(minutes=cfg.sla_first_response_minutes[tier])
+    overdue = (now - due).total_seconds() / 60.0
+    terms = _score_terms(facts, years, cfg) if facts.scorable else [_triage_term(facts, cfg)]
+    terms += [*_customer_terms(facts, years, cfg), _sla_term(tier, overdue, cfg)]
+    kept = tuple(sorted((t for t in terms if t.minutes > 0), key=lambda t: (-t.minutes, t.name)))
+    boost = math.fsum(t.minutes for t in kept)
+    reasons = _escalation_reasons(facts, years, tier, overdue, cfg)
+    lane = "supervisor" if reasons else ("standard" if facts.scorable else "needs_triage")
+    return Priority(
+        policy=POLICY_VERSION, lane=lane, position=waiting + boost, waiting_minutes=waiting,
+        boost_minutes=boost, terms=kept, escalate=bool(reasons),
+        escalation_reason="; ".join(reasons) or None, sla_due_at=due, sla_breached=overdue > 0,
+    )
+
+
+# --- terms -----------------------------------------------------------------------------
+
+
+def _score_terms(facts: TicketFacts, years: float | None, cfg: PolicyConfig) -> list[Term]:
+    loyalty = (_tenure_fraction(years, cfg) + _value_fraction(facts.lifetime_value, cfg)) / 2
+    factor = 1.0 + cfg.churn_loyalty_weight * loyalty
+    note = f", x{factor:.2f} for tenure and value" if factor > 1.0 else ""
+    terms = [_head_term(facts, "frustration", cfg.frustration_minutes, cfg),
+             _head_term(facts, "urgency", cfg.urgency_minutes, cfg),
+             _head_term(facts, "churn_risk", cfg.churn_minutes * factor, cfg, note)]
+    if facts.trend == "worsening":
+        terms.append(Term("trend", cfg.worsening_minutes,
+                          f"worsening trend (+{_mins(cfg.worsening_minutes)} min)"))
+    return terms
+
+
+def _head_term(facts: TicketFacts, head: str, weight: float, cfg: PolicyConfig,
+               note: str = "") -> Term:
+    """`weight` scaled by how far the score is above the floor: 0 at the floor, 1 at p = 1."""
+    p = (facts.scores or {})[head]
+    minutes = weight * max(0.0, (p - cfg.score_floor) / (1.0 - cfg.score_floor))
+    top = (facts.phrases or {}).get(head)
+    detail = f"{head.replace('_', ' ')} {p:.2f} (+{_mins(minutes)} min{note})"
+    return Term(head, minutes, detail, top[0] if top else None)
+
+
+def _triage_term(facts: TicketFacts, cfg: PolicyConfig) -> Term:
+    why = facts.unscorable_reason or "not scorable"
+    m = cfg.needs_triage_minutes
+    return Term("needs_triage", m, f"needs a human read: {why} (+{_mins(m)} min)")
+
+
+def _customer_terms(facts: TicketFacts, years: float | None, cfg: PolicyConfig) -> list[Term]:
+    terms = []
+    if facts.customer_since is not None and years is not None:
+        m = cfg.tenure_minutes_per_year * min(years, cfg.tenure_cap_years)
+        terms.append(Term("tenure", m,
+                          f"customer since {facts.customer_since.year} (+{_mins(m)} min)"))
+    if facts.lifetime_value is not None:
+        m = cfg.value_minutes * _value_fraction(facts.lifetime_value, cfg)
+        terms.append(Term("value", m,
+                          f"lifetime value {facts.lifetime_value:,.0f} (+{_mins(m)} min)"))
+    n = facts.repeat_contacts_7d
+    if n > 0:
+        m = cfg.repeat_minutes_per_contact * min(n, cfg.repeat_cap_contacts)
+        plural = "" if n == 1 else "s"
+        terms.append(Term("repeat_contacts", m,
+                          f"{n} other contact{plural} in 7 days (+{_mins(m)} min)"))
+    return terms
+
+
+def _sla_term(tier: str, overdue: float, cfg: PolicyConfig) -> Term:
+    """Rises linearly over the last `sla_near_breach_minutes` before the due time; full after."""
+    target = cfg.sla_first_response_minutes[tier]
+    window = min(cfg.sla_near_breach_minutes, target)
+    progress = 1.0 if window <= 0 else min(1.0, max(0.0, 1.0 + overdue / window))
+    m = cfg.sla_minutes * progress
+    if overdue > 0:
+        when = f"overdue by {_duration(overdue)}"
+    else:
+        when = f"due in {_duration(-overdue)}"
+    return Term("sla", m, f"{tier} first response {when} (+{_mins(m)} min)")
+
+
+def _tenure_fraction(years: float | None, cfg: PolicyConfig) -> float:
+    return 0.0 if years is None else min(years, cfg.tenure_cap_years) / cfg.tenure_cap_years
+
+
+def _value_fraction(value: float | None, cfg: PolicyConfig) -> float:
+    if value is None:
+        return 0.0
+    return min(1.0, math.log1p(value) / math.log1p(cfg.value_cap))
+
+
+# --- escalation ------------------------------------------------------------------------
+
+
+def _escalation_reasons(facts: TicketFacts, years: float | None, tier: str, overdue: float,
+                        cfg: PolicyConfig) -> list[str]:
+    reasons = ["escalated by an agent"] if facts.escalated_by_agent else []
+    s = facts.scores if facts.scorable else None
+    if s is not None:
+        reasons += _loyal_at_risk(s, years, cfg) + _urgent_and_frustrated(s, cfg)
+    limit = cfg.escalate_sla_breach_minutes
+    if limit is not None and tier in cfg.escalate_sla_tiers and overdue > limit:
+        reasons.append(f"{tier} first response overdue by {_duration(overdue)} "
+                       f"(over {limit:g} min)")
+    return reasons
+
+
+def _loyal_at_risk(s: dict[str, float], years: float | None, cfg: PolicyConfig) -> list[str]:
+    fr, ch, ty = cfg.escalate_frustration, cfg.escalate_churn_risk, cfg.escalate_tenure_years
+    if fr is None or ch is None or ty is None or years is None:
+        return []
+    if s["frustration"] >= fr and s["churn_risk"] >= ch and years >= ty:
+        return [(f"loyal customer at risk: frustration {s['frustration']:.2f} >= {fr:g}, "
+                 f"churn risk {s['churn_risk']:.2f} >= {ch:g}, "
+                 f"customer for {years:.1f} >= {ty:g} years")]
+    return []
+
+
+def _urgent_and_frustrated(s: dict[str, float], cfg: PolicyConfig) -> list[str]:
+    ur, fr = cfg.escalate_urgency, cfg.escalate_urgency_frustration
+    if ur is None or fr is None:
+        return []
+    if s["urgency"] >= ur and s["frustration"] >= fr:
+        return [(f"urgent and frustrated: urgency {s['urgency']:.2f} >= {ur:g}, "
+                 f"frustration {s['frustration']:.2f} >= {fr:g}")]
+    return []
+
+
+# --- time and text ---------------------------------------------------------------------
+
+
+def _waiting_minutes(since: datetime, now: datetime, cfg: PolicyConfig) -> float:
+    minutes = (now - since).total_seconds() / 60.0
+    if minutes < -cfg.future_tolerance_minutes:
+        raise InputError(f"waiting_since {since.isoformat()} is after now {now.isoformat()} "
+                         f"by {-minutes:.1f} min (tolerance {cfg.future_tolerance_minutes:g}); "
+                         "expected the time the customer began waiting, in the past")
+    return max(0.0, minutes)
+
+
+def _tenure_years(since: date | None, now: datetime) -> float | None:
+    if since is None:
+        return None
+    days = (now.date() - since).days
+    if days < 0:
+        raise InputError(f"customer_since {since.isoformat()} is after today "
+                         f"{now.date().isoformat()}; expected the date the customer joined")
+    return days / 365.25
+
+
+def _tier(tier: str | None, cfg: PolicyConfig) -> str:
+    name = tier or cfg.default_tier
+    if name not in cfg.sla_first_response_minutes:
+        raise InputError(f"unknown tier {name!r}; expected one of "
+                         f"{sorted(cfg.sla_first_response_minutes)}, or add it to the "
+                         "policy's sla_first_response_minutes")
+    return name
+
+
+def _mins(m: float) -> str:
+    return f"{m:.0f}" if m >= 1 or m == 0 else f"{m:.1f}"
+
+
+def _duration(minutes: float) -> str:
+    total = round(minutes)
+    if total < 60:
+        return f"{total} min"
+    if total < 48 * 60:
+        return f"{total // 60} h {total % 60:02d} min"
+    return f"{total // 1440} d {total % 1440 // 60} h"
+
+
+def _with_phrase(detail: str, phrase: str | None) -> str:
+    if not phrase or not detail.endswith(")"):
+        return detail
+    return f'{detail[:-1]}: "{phrase}")'
+
+
+# --- validation ------------------------------------------------------------------------
+
+
+def _aware(value: Any, name: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise InputError(f"expected {name} as a datetime, found {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InputError(f"{name} {value.isoformat()} has no time zone; expected a tz-aware "
+                         "UTC datetime (e.g. datetime.now(timezone.utc))")
+    return value.astimezone(UTC)
+
+
+def _number(value: Any, name: str, low: float = 0.0, high: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise InputError(f"expected {name} as a finite number, found {value!r}")
+    if not low <= float(value) <= high:
+        raise InputError(f"expected {name} between {low:g} and {high:g}, found {value!r}")
+    return float(value)
+
+
+def _check_scores(scores: Any) -> dict[str, float]:
+    if not isinstance(scores, Mapping):
+        raise InputError("a scorable ticket needs scores (head -> probability), found "
+                         f"{scores!r}; pass scorable=False for a message the model cannot read")
+    if set(scores) != set(HEADS):
+        raise InputError(f"expected scores for exactly {list(HEADS)}, found {sorted(scores)}")
+    return {h: _number(scores[h], f"score {h}", 0.0, 1.0) for h in HEADS}
+
+
+def _check_since(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _aware(value, "customer_since").date()
+    if not isinstance(value, date):
+        raise InputError(f"expected customer_since as a date, found {type(value).__name__}")
+    return value
+
+
+def _check_tier_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"expected tier as a non-empty string, found {value!r}")
+    return value.strip().lower()
+
+
+def _check_phrases(value: Any) -> dict[str, list[str]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InputError(f"expected phrases as head -> list of phrases, found {value!r}")
+    return {str(h): [_phrase_text(p) for p in ps] for h, ps in value.items()}
+
+
+def _phrase_text(p: Any) -> str:
+    text = getattr(p, "text", p)
+    if not isinstance(text, str):
+        raise InputError(f"expected a phrase as text, found {p!r}")
+    return text
+
+
+def _check_simple_facts(f: TicketFacts) -> None:
+    if not isinstance(f.scorable, bool) or not isinstance(f.escalated_by_agent, bool):
+        raise InputError("expected scorable and escalated_by_agent as booleans")
+    if f.lifetime_value is not None:
+        _number(f.lifetime_value, "lifetime_value")
+    if isinstance(f.repeat_contacts_7d, bool) or not isinstance(f.repeat_contacts_7d, int) \
+            or f.repeat_contacts_7d < 0:
+        raise InputError("expected repeat_contacts_7d as a count >= 0, "
+                         f"found {f.repeat_contacts_7d!r}")
+    if f.trend is not None and f.trend not in TRENDS:
+        raise InputError(f"expected trend as one of {list(TRENDS)} or None, found {f.trend!r}")
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    if name == "sla_first_response_minutes":
+        if not isinstance(value, Mapping):
+            raise InputError(f"expected {name} as tier -> minutes, found {value!r}")
+        return {**default, **{str(k).strip().lower(): _number(v, f"{name}[{k}]")
+                              for k, v in value.items()}}
+    if name == "escalate_sla_tiers":
+        if isinstance(value, str) or not all(isinstance(t, str) for t in value):
+            raise InputError(f"expected {name} as a list of tier names, found {value!r}")
+        return tuple(t.strip().lower() for t in value)
+    if name == "default_tier":
+        return _check_tier_name(value)
+    if value is None and name in _OPTIONAL:
+        return None
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"expected {name} as a whole number, found {value!r}")
+        return value
+    return _number(value, name, -math.inf)
+
+
+def _check_config(c: PolicyConfig) -> None:
+    for f in fields(c):
+        value = getattr(c, f.name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            _number(value, f.name, 0.0, 1.0 if f.name in _UNIT else math.inf)
+    _number(c.score_floor, "score_floor", 0.0, 0.99)
+    if c.tenure_cap_years <= 0 or c.value_cap <= 0:
+        raise InputError("expected tenure_cap_years and value_cap above 0")
+    sla = c.sla_first_response_minutes
+    for tier, minutes in sla.items():
+        if _number(minutes, f"sla_first_response_minutes[{tier}]") <= 0:
+            raise InputError(f"expected sla_first_response_minutes[{tier}] above 0")
+    missing = sorted({c.default_tier, *c.escalate_sla_tiers} - set(sla))
+    if missing:
+        raise InputError(f"tier(s) {missing} have no first-response target; expected them "
+                         f"in sla_first_response_minutes {sorted(sla)}")
