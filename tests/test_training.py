@@ -1,0 +1,122 @@
+"""Training pipeline: masked loss, fixed splits, calibration, export parity, the model dir."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import SAMPLES
+
+torch = pytest.importorskip("torch")
+
+from training.calibrate import apply_platt, best_thresholds, fit_platt  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
+from training.data import make_splits, split_of  # noqa: E402
+from training.train import masked_bce  # noqa: E402
+from triage.records import Record  # noqa: E402
+
+
+def test_training_masked_loss_ignores_missing_labels() -> None:
+    logits = torch.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])
+    full = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    partial = torch.tensor([[1.0, float("nan"), float("nan")], [float("nan"), 1.0, 0.0]])
+    present = ~torch.isnan(partial)
+    per = torch.nn.functional.binary_cross_entropy_with_logits(logits, full, reduction="none")
+    assert masked_bce(logits, partial).item() == pytest.approx(per[present].mean().item())
+    assert masked_bce(logits, torch.full((2, 3), float("nan"))).item() == 0.0
+
+
+def test_training_splits_are_fixed_by_id() -> None:
+    rows = [Record(f"text {i}", {}, {"id": f"r{i}"}) for i in range(400)]
+    before = {r.id: split_of(r, 0.15, 0.15) for r in rows}
+    more = rows + [Record(f"new {i}", {}, {"id": f"n{i}"}) for i in range(100)]
+    after = {r.id: split_of(r, 0.15, 0.15) for r in more}
+    assert all(after[k] == v for k, v in before.items())
+    share = sum(v == "heldout" for v in before.values()) / len(before)
+    assert 0.08 < share < 0.22
+    explicit = Record("x", {}, {"id": "r1", "split": "heldout"})
+    assert split_of(explicit, 0.15, 0.15) == "heldout"
+
+
+def test_training_splits_need_rows() -> None:
+    from triage.errors import RecordError
+
+    with pytest.raises(RecordError, match="split is empty"):
+        make_splits([Record("only one", {"frustration": 1}, {"id": "a"})], 0.0, 0.0)
+
+
+def test_training_platt_calibration_improves_ece() -> None:
+    from triage.metrics import expected_calibration_error
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=(4000, 3)).astype(float)
+    logits = (y * 2 - 1) * 3.0 + rng.normal(0, 2.5, size=y.shape) + 2.0  # overconfident, biased
+    params = fit_platt(logits, y)
+    raw = 1 / (1 + np.exp(-logits))
+    calibrated = apply_platt(logits, params)
+    for j in range(3):
+        assert expected_calibration_error(y[:, j], calibrated[:, j]) < 0.03
+        assert expected_calibration_error(y[:, j], raw[:, j]) > 0.05
+    thresholds = best_thresholds(calibrated, y)
+    assert all(0.05 <= t <= 0.95 for t in thresholds.values())
+
+
+def test_training_model_dir_is_complete(tiny_model_dir: Path) -> None:
+    manifest = json.loads((tiny_model_dir / "manifest.json").read_text())
+    for name in ("model.onnx", "model-fp32.onnx", "tokenizer.json", "report.md",
+                 "hf/model.safetensors", "hf/config.json", "checkpoints/model-best/config.json",
+                 "checkpoints/model-last/config.json"):
+        assert (tiny_model_dir / name).exists(), name
+    for key in ("heads", "calibration", "thresholds", "max_length", "training", "metrics",
+                "library_versions", "created_at", "parity", "version"):
+        assert key in manifest
+    assert len(manifest["training"]["data"]["sha256"]) == 64
+    assert set(manifest["metrics"]["heldout"]) == {"frustration", "churn_risk", "urgency"}
+    assert manifest["parity"]["max_gap_torch_vs_fp32"] < 1e-4
+
+
+def test_training_is_reproducible(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from training import train
+
+    config = TrainConfig(base_model="tiny", epochs=1, max_steps=12, batch_size=16, seed=7)
+    again = train(config, SAMPLES, tmp_path / "again", log=lambda _: None)
+    a = json.loads((tiny_model_dir / "manifest.json").read_text())
+    b = json.loads((again / "manifest.json").read_text())
+    assert a["calibration"] == b["calibration"]
+    assert a["metrics"] == b["metrics"]
+
+
+@pytest.mark.slow
+def test_training_real_minilm_exports_with_parity(tmp_path: Path) -> None:
+    """Fine-tune the real MiniLM briefly; ONNX fp32 must match PyTorch, int8 stay close,
+    and a stock transformers pipeline must load the saved checkpoint."""
+    from transformers import pipeline
+
+    from training import train
+    from triage.models.runtime import ScoringModel
+
+    data = tmp_path / "small.jsonl"
+    rows = [json.loads(line) for f in sorted(SAMPLES.glob("*.jsonl"))
+            for line in f.read_text().splitlines()[:80]]
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    config = TrainConfig(epochs=1, max_steps=25, batch_size=16, seed=3)
+    out = train(config, data, tmp_path / "m", log=lambda _: None)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parity"]["max_gap_torch_vs_fp32"] < 1e-4
+    assert manifest["parity"]["max_gap_fp32_vs_int8"] < 0.1
+    texts = ["My card was stolen, block it", "thanks, all good", "cancel my account"]
+    clf = pipeline("text-classification", model=str(out / "hf"), top_k=None,
+                   function_to_apply="sigmoid")
+    hf = np.array([[d["score"] for d in sorted(r, key=lambda d: ["frustration", "churn_risk",
+                                                                 "urgency"].index(d["label"]))]
+                   for r in clf(texts)])
+    fp32_dir = tmp_path / "fp32"
+    fp32_dir.mkdir()
+    for name in ("tokenizer.json", "manifest.json"):
+        (fp32_dir / name).write_bytes((out / name).read_bytes())
+    (fp32_dir / "model.onnx").write_bytes((out / "model-fp32.onnx").read_bytes())
+    onnx_logits = ScoringModel(fp32_dir, verify_hashes=False).predict_logits(texts)
+    np.testing.assert_allclose(1 / (1 + np.exp(-onnx_logits)), hf, atol=1e-4)
