@@ -304,9 +304,9 @@ def _loyal_at_risk(s: dict[str, float], years: float | None, cfg: PolicyConfig) 
     if fr is None or ch is None or ty is None or years is None:
         return []
     if s["frustration"] >= fr and s["churn_risk"] >= ch and years >= ty:
-        return [(f"loyal customer at risk: frustration {s['frustration']:.2f} >= {fr:g}, "
-                 f"churn risk {s['churn_risk']:.2f} >= {ch:g}, "
-                 f"customer for {years:.1f} >= {ty:g} years")]
+        return [(f"loyal customer at risk: frustration {s['frustration']:.2f} (>= {fr:g}), "
+                 f"churn risk {s['churn_risk']:.2f} (>= {ch:g}), "
+                 f"customer for {years:.1f} years (>= {ty:g})")]
     return []
 
 
@@ -315,8 +315,8 @@ def _urgent_and_frustrated(s: dict[str, float], cfg: PolicyConfig) -> list[str]:
     if ur is None or fr is None:
         return []
     if s["urgency"] >= ur and s["frustration"] >= fr:
-        return [(f"urgent and frustrated: urgency {s['urgency']:.2f} >= {ur:g}, "
-                 f"frustration {s['frustration']:.2f} >= {fr:g}")]
+        return [(f"urgent and frustrated: urgency {s['urgency']:.2f} (>= {ur:g}), "
+                 f"frustration {s['frustration']:.2f} (>= {fr:g})")]
     return []
 
 
