@@ -378,6 +378,9 @@ def test_priority_config_round_trips_through_json() -> None:
     {"default_tier": "bronze"},
     {"escalate_sla_tiers": ["diamond"]},
     {"escalate_sla_tiers": "gold"},
+    {"escalate_sla_tiers": 5},
+    {"default_tier": None},
+    {"default_tier": 3},
     {"tenure_cap_years": 0},
 ])
 def test_priority_config_rejects_bad_values(bad: dict) -> None:

@@ -189,7 +189,7 @@ def prioritize(facts: TicketFacts, now: datetime,
     Returns:
         The ticket's lane, position, terms, escalation and SLA state.
     """
-    cfg = config or PolicyConfig()
+    cfg = config or _DEFAULT_CONFIG
     now = _aware(now, "now")
     waiting = _waiting_minutes(facts.waiting_since, now, cfg)
     years = _tenure_years(facts.customer_since, now)
@@ -452,10 +452,12 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         return {**default, **{str(k).strip().lower(): _number(v, f"{name}[{k}]")
                               for k, v in value.items()}}
     if name == "escalate_sla_tiers":
-        if isinstance(value, str) or not all(isinstance(t, str) for t in value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
             raise InputError(f"expected {name} as a list of tier names, found {value!r}")
         return tuple(t.strip().lower() for t in value)
     if name == "default_tier":
+        if value is None:
+            raise InputError("expected default_tier as a tier name, found None")
         return _check_tier_name(value)
     if value is None and name in _OPTIONAL:
         return None
@@ -482,3 +484,6 @@ def _check_config(c: PolicyConfig) -> None:
     if missing:
         raise InputError(f"tier(s) {missing} have no first-response target; expected them "
                          f"in sla_first_response_minutes {sorted(sla)}")
+
+
+_DEFAULT_CONFIG = PolicyConfig()
