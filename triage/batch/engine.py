@@ -227,8 +227,8 @@ class Run:
         where = f"line {exc.line}" if exc.line else "the damaged part"
         hint = f"stopped at {where} ({short_reason(exc)}). Fix the input, or pass --on-error skip"
         if self.output is not None:
-            hint += (f"; the {self.journal.rows:,} rows before it are kept: rerun with --resume "
-                     "to continue from there")
+            hint += (f"; the first {self.journal.rows:,} rows are scored and kept: rerun with "
+                     "--resume to continue from there")
         self.log(hint)
 
     def _explain_interrupt(self) -> None:
