@@ -1,0 +1,94 @@
+"""API keys: created once and shown once, stored as SHA-256 hashes, each with one role.
+
+Roles: `agent` may score and work the queue; `admin` may also manage keys. A key looks like
+`trg_<43 random characters>`; its first 8 characters (`prefix`) are kept in clear so a key
+can be recognised in `triage keys list` without being usable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from triage.errors import AuthError, Forbidden, InputError, NotFound
+from triage.store import Database
+from triage.store import keys as rows
+
+ROLES = ("agent", "admin")
+KEY_PREFIX = "trg_"
+_RANK = {"agent": 1, "admin": 2}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's name (used as the agent's name) and role."""
+
+    key_id: int
+    name: str
+    role: str
+
+    def require(self, role: str) -> Principal:
+        """Self if this key's role includes `role`; Forbidden otherwise."""
+        if _RANK[self.role] < _RANK[role]:
+            raise Forbidden(f"this needs a key with role {role!r}; key {self.name!r} has role "
+                            f"{self.role!r}. Ask an admin for a key: triage keys create "
+                            f"--role {role}")
+        return self
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_key(db: Database, name: str, role: str) -> tuple[str, dict[str, Any]]:
+    """A new key; returns the key itself (shown once) and its stored description."""
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InputError("a key needs a name of 1 to 200 characters, e.g. the agent's name")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    with db.write() as s:
+        row = rows.add_key(s, name=name, prefix=key[:8], key_hash=hash_key(key), role=role,
+                           now=datetime.now(UTC))
+        return key, describe(row)
+
+
+def authenticate(db: Database, key: str | None) -> Principal:
+    """The caller behind a key; AuthError for a missing, unknown or revoked key."""
+    if not key:
+        raise AuthError("missing API key; send the header 'Authorization: Bearer <key>' "
+                        "(create one with: triage keys create --role agent)")
+    with db.read() as s:
+        row = rows.find_key(s, hash_key(key))
+    if row is None:
+        raise AuthError("unknown API key; check the key, or create one with "
+                        "triage keys create")
+    if row.revoked_at is not None:
+        raise AuthError(f"API key {row.prefix}... was revoked on {row.revoked_at:%Y-%m-%d}")
+    return Principal(key_id=row.id, name=row.name, role=row.role)
+
+
+def list_keys(db: Database) -> list[dict[str, Any]]:
+    with db.read() as s:
+        return [describe(row) for row in rows.list_keys(s)]
+
+
+def revoke_key(db: Database, key_id: int) -> dict[str, Any]:
+    with db.write() as s:
+        row = rows.get_key(s, key_id)
+        if row is None:
+            raise NotFound(f"no API key with id {key_id}; see triage keys list")
+        return describe(rows.revoke_key(s, row, datetime.now(UTC)))
+
+
+def describe(row: Any) -> dict[str, Any]:
+    """A key's public description (never the key or its hash)."""
+    return {
+        "id": row.id, "name": row.name, "role": row.role, "prefix": row.prefix,
+        "created_at": row.created_at.isoformat(),
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    }
