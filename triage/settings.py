@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,11 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = 1
     log_level: str = "info"
+    explain_top: int = 3
+    review_seconds: int = 60
+    sweep_seconds: float = 15.0
+    auto_migrate: bool = True
+    priority_policy: dict[str, Any] | None = None
 
     def resolved_model_dir(self) -> Path:
         """The model directory in use: `TRIAGE_MODEL_DIR`, else `<home>/models/default`."""
