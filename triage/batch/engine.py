@@ -152,7 +152,8 @@ class Run:
                 "differ from the ones the interrupted run scored; run without --resume")
         stop = self.options.on_error == "stop"
         for chunk in stream:
-            yield prepare(chunk, self.scorer, self.encoder, stop_on_error=stop)
+            yield prepare(chunk, self.scorer, self.encoder, stop_on_error=stop,
+                          source=str(self.options.input))
 
     def execute(self) -> Summary:
         started = time.monotonic()

@@ -69,7 +69,7 @@ def read_items(path: str | Path, fmt: str | None = None) -> Iterator[Item]:
         for line, row in iter_rows(path, fmt, on_bad_line=bad.append):
             yield from _bad_items(bad)
             last = line
-            yield _checked(Item(line, row))
+            yield _checked(Item(line, row), str(path))
         yield from _bad_items(bad)
     except RecordError as exc:
         if last == 0 and not bad:
@@ -91,13 +91,13 @@ def _bad_items(bad: list[RecordError]) -> Iterator[Item]:
         yield item
 
 
-def _checked(item: Item) -> Item:
+def _checked(item: Item, source: str) -> Item:
     """Reject a CSV row with more fields than its header (csv puts them under key None)."""
     if item.row is not None and None in item.row:
         extra = item.row.pop(None)
         item.reject("bad_csv_row", RecordError(
             f"row has {len(extra)} more field(s) than the header; quote fields with commas",
-            line=item.line))
+            source=source, line=item.line))
     return item
 
 

@@ -74,28 +74,29 @@ class Result:
     counts: Counter[str] = field(default_factory=Counter)
 
 
-def validate(item: Item, scorer: Scorer) -> None:
+def validate(item: Item, scorer: Scorer, source: str) -> None:
     """Reject an item whose text is missing, not a string, empty or too long."""
     if item.error is not None or item.row is None:
         return
     if "text" not in item.row:
         item.reject("no_text", RecordError(
-            f"no 'text' field; found {sorted(item.row)}", line=item.line))
+            f"no 'text' field; found {sorted(item.row)}", source=source, line=item.line))
         return
     try:
         scorer.check(item.row["text"])
     except TextTooLong as exc:
-        item.reject("text_too_long", RecordError(exc.message, line=item.line))
+        item.reject("text_too_long", RecordError(exc.message, source=source, line=item.line))
     except InputError as exc:
         kind = "text_not_string" if "must be a string" in exc.message else "empty_text"
-        item.reject(kind, RecordError(exc.message, line=item.line))
+        item.reject(kind, RecordError(exc.message, source=source, line=item.line))
 
 
-def prepare(chunk: Chunk, scorer: Scorer, encoder: Encoder, *, stop_on_error: bool) -> Chunk:
+def prepare(chunk: Chunk, scorer: Scorer, encoder: Encoder, *, stop_on_error: bool,
+            source: str = "-") -> Chunk:
     """Validate, gate and tokenize a chunk (raises the first bad row's error if stopping)."""
     verdicts: dict[int, Readability] = {}
     for index, item in enumerate(chunk.items):
-        validate(item, scorer)
+        validate(item, scorer, source)
         if item.error is not None:
             if stop_on_error:
                 raise item.error
