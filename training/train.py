@@ -42,12 +42,22 @@ def seed_everything(seed: int) -> None:
 
 def batches(split: Split, tokenizer: PreTrainedTokenizerBase, size: int, max_length: int,
             *, shuffle: bool, rng: random.Random | None = None):  # type: ignore[no-untyped-def]
-    """Tokenized mini-batches with dynamic padding; labels NaN where missing."""
+    """Tokenized mini-batches with dynamic padding; labels NaN where missing.
+
+    When shuffling, rows are shuffled, then sorted by length inside pools of 50 batches and
+    the batches shuffled again: little padding, yet every epoch sees a new order.
+    """
     order = list(range(len(split.texts)))
+    groups = [order[i:i + size] for i in range(0, len(order), size)]
     if shuffle and rng is not None:
         rng.shuffle(order)
-    for start in range(0, len(order), size):
-        idx = order[start:start + size]
+        pool = size * 50
+        groups = []
+        for start in range(0, len(order), pool):
+            chunk = sorted(order[start:start + pool], key=lambda i: len(split.texts[i]))
+            groups.extend(chunk[i:i + size] for i in range(0, len(chunk), size))
+        rng.shuffle(groups)
+    for idx in groups:
         enc = tokenizer([split.texts[i] for i in idx], padding=True, truncation=True,
                         max_length=max_length, return_tensors="pt")
         yield enc["input_ids"], enc["attention_mask"], torch.from_numpy(split.labels[idx])
@@ -95,8 +105,13 @@ def mean_auroc(metrics: dict[str, dict]) -> float:
 
 
 def make_optimizer(model: PreTrainedModel, config: TrainConfig, steps: int):  # type: ignore[no-untyped-def]
-    head = [p for n, p in model.named_parameters() if n.startswith("classifier")]
-    body = [p for n, p in model.named_parameters() if not n.startswith("classifier")]
+    """AdamW with a faster learning rate for the new head; word embeddings stay frozen
+    (11.7M of MiniLM's 22.7M parameters: freezing them keeps the vocabulary the base model
+    learned on far more text than ours, and halves the optimiser's work on 2 cores)."""
+    model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    head = [p for n, p in trainable if n.startswith("classifier")]
+    body = [p for n, p in trainable if not n.startswith("classifier")]
     optimizer = torch.optim.AdamW(
         [{"params": body, "lr": config.learning_rate},
          {"params": head, "lr": config.head_learning_rate}],
@@ -118,6 +133,7 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
     history: list[dict] = []
     best = -1.0
     step = 0
+    started = time.time()
     try:
         with tqdm(total=total, desc="fine-tune", unit="step", disable=None) as bar:
             for epoch in range(1, config.epochs + 1):
@@ -135,6 +151,10 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                     step += 1
                     bar.update(1)
                     bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
+                    if bar.disable and step % 50 == 0:
+                        elapsed = time.time() - started
+                        log(f"step {step}/{total}, loss {np.mean(losses[-50:]):.4f}, "
+                            f"{elapsed:.0f}s, ETA {elapsed / step * (total - step):.0f}s")
                     if step >= total:
                         break
                 val_logits = predict_logits(model, tokenizer, splits["val"].texts,
