@@ -15,19 +15,22 @@ AUROC per head and source; one PNG.
 
 from __future__ import annotations
 
-import random
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
+# ruff: noqa: E402  (imports follow the sys.path fix below)
+# Run as a script, this file's folder would shadow the standard library's `queue` and `http`.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
 
-from bench import common  # noqa: E402
+import random
+import time
+from typing import Any
+
+import numpy as np
+
+from bench import common
 
 METHODS = ("ours", "vader", "tfidf-lr", "prototype")
 

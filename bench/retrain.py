@@ -16,22 +16,25 @@ model with the current default model on exactly those rows.
 
 from __future__ import annotations
 
-import json
-import random
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
+# ruff: noqa: E402  (imports follow the sys.path fix below)
+# Run as a script, this file's folder would shadow the standard library's `queue` and `http`.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
 
-from bench import common  # noqa: E402
+import json
+import random
+import subprocess
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+
+from bench import common
 
 EXPERIMENTS = {"airline": ("airline", ("frustration",)),
                "banking77": ("banking77-train", ("churn_risk", "urgency"))}
