@@ -334,3 +334,68 @@ def save_png(fig: Any, out_dir: Path, name: str) -> Path:
     plt.close(fig)
     log(f"wrote {path}")
     return path
+
+
+# ---------------------------------------------------------------- memory
+
+def _status_kib(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants (from /proc/*/stat)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree.extend(frontier)
+    return tree
+
+
+class PeakRSS:
+    """Samples the summed RSS of a process tree in a thread; `stop()` returns MiB figures.
+
+    Reports the peak of the tree's summed RSS (sampled every `interval` s) and each process's
+    own high-water mark (VmHWM) at the end.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
+        import threading
+
+        self.pid, self.interval = pid, interval
+        self.peak_kib = 0
+        self.hwm: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        pids = process_tree(self.pid)
+        self.peak_kib = max(self.peak_kib, sum(_status_kib(p, "VmRSS") for p in pids))
+        for p in pids:
+            self.hwm[p] = max(self.hwm.get(p, 0), _status_kib(p, "VmHWM"))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def stop(self) -> dict[str, Any]:
+        self._sample()
+        self._stop.set()
+        self._thread.join()
+        return {"tree_peak_rss_mib": round(self.peak_kib / 1024, 1),
+                "max_process_hwm_mib": round(max(self.hwm.values(), default=0) / 1024, 1),
+                "processes": len(self.hwm)}
