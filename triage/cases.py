@@ -109,11 +109,13 @@ class Cases:
         explain_top: phrases per head kept from `explain()` (0: none, faster intake).
         review_seconds: how often a ticket near its SLA due time is re-evaluated.
         clock: the time source (tests pass a fake one).
+        on_score: called with every message score (the API counts them in its metrics).
     """
 
     def __init__(self, db: Database, scorer: Scorer, *, policy: PolicyConfig | None = None,
                  lease_seconds: int = 300, explain_top: int = 3, review_seconds: int = 60,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 on_score: Callable[[Score], None] | None = None) -> None:
         self.db = db
         self.scorer = scorer
         self.policy = policy or PolicyConfig()
@@ -121,6 +123,7 @@ class Cases:
         self.explain_top = explain_top
         self.review_step = timedelta(seconds=review_seconds)
         self.clock = clock
+        self.on_score = on_score
 
     # --- intake and messages -----------------------------------------------------------
 
@@ -462,7 +465,10 @@ class Cases:
         return case_view(t, p)
 
     def _score(self, text: str) -> Score:
-        return self.scorer.score([text], explain_top=self.explain_top)[0]
+        score = self.scorer.score([text], explain_top=self.explain_top)[0]
+        if self.on_score is not None:
+            self.on_score(score)
+        return score
 
     def _replay(self, new: NewTicket) -> dict[str, Any] | None:
         now = self.clock()

@@ -1,0 +1,51 @@
+"""Dependencies of the routes: the process's service, and the caller's key and role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from triage.api.service import Service
+from triage.cases import Cases
+from triage.errors import StoreError
+from triage.keys import Principal, authenticate
+
+bearer = HTTPBearer(auto_error=False, description="An API key from `triage keys create`.")
+
+
+def get_service(request: Request) -> Service:
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        raise StoreError("the service is starting or stopping; retry in a moment")
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def get_cases(service: ServiceDep) -> Cases:
+    return service.cases
+
+
+CasesDep = Annotated[Cases, Depends(get_cases)]
+
+
+def caller(service: ServiceDep,
+           creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    """The key's owner; 401 without a valid `Authorization: Bearer <key>`."""
+    return authenticate(service.db, creds.credentials if creds else None)
+
+
+def agent(who: Annotated[Principal, Depends(caller)]) -> Principal:
+    return who.require("agent")
+
+
+def admin(who: Annotated[Principal, Depends(caller)]) -> Principal:
+    return who.require("admin")
+
+
+AnyKey = Annotated[Principal, Depends(caller)]
+AgentKey = Annotated[Principal, Depends(agent)]
+AdminKey = Annotated[Principal, Depends(admin)]

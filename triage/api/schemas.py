@@ -1,0 +1,301 @@
+"""Request and response shapes of the HTTP API (pydantic), shown in the OpenAPI docs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+Lane = Literal["supervisor", "needs_triage", "standard"]
+Status = Literal["open", "claimed", "waiting_on_customer", "escalated", "resolved"]
+Label = Literal[0, 1]
+
+
+def _clean(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character; remove it")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("is not valid Unicode (a lone surrogate?); send UTF-8 text") from exc
+    return value
+
+
+Clean = Annotated[str, AfterValidator(_clean)]
+
+
+Id200 = Annotated[Clean, Field(min_length=1, max_length=200)]
+Name64 = Annotated[Clean, Field(min_length=1, max_length=64)]
+Name32 = Annotated[Clean, Field(min_length=1, max_length=32)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+class ScoreRequest(Strict):
+    """One message (`text`) or a batch (`texts`, up to TRIAGE_MAX_BATCH)."""
+
+    text: Clean | None = None
+    texts: list[Clean] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ScoreRequest:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("send either 'text' (one message) or 'texts' (a list), not both")
+        if self.texts is not None and not self.texts:
+            raise ValueError("'texts' is empty; send at least one message")
+        return self
+
+    def items(self) -> list[str]:
+        return [self.text] if self.text is not None else list(self.texts or [])
+
+
+class PhraseOut(BaseModel):
+    phrase: str
+    weight: float
+
+
+class ScoreOut(BaseModel):
+    frustration: float | None
+    churn_risk: float | None
+    urgency: float | None
+    scorable: bool
+    reason: str | None
+    language: str | None
+    model_version: str
+    explanation: dict[str, list[PhraseOut]] | None = None
+
+
+class ScoreResponse(BaseModel):
+    model_version: str
+    results: list[ScoreOut]
+
+
+# --- tickets -------------------------------------------------------------------------------
+
+
+class CustomerIn(BaseModel):
+    """Facts about the customer. Other fields (name, region, ...) are accepted and dropped."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    customer_id: Id200
+    customer_since: date | None = None
+    tier: Name64 | None = None
+    plan: Name64 | None = None
+    lifetime_value: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+
+class TicketIn(BaseModel):
+    """A new customer message from a helpdesk (extra helpdesk fields are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: Clean
+    channel: Name32 = "api"
+    subject: Annotated[Clean, Field(max_length=500)] | None = None
+    source: Name64 = "api"
+    external_id: Id200 | None = None
+    created_at: AwareDatetime | None = None
+    customer: CustomerIn | None = None
+
+
+class MessageIn(Strict):
+    text: Clean
+    author: Literal["customer", "agent"] = "customer"
+    author_name: Id200 | None = None
+    created_at: AwareDatetime | None = None
+
+
+class ClaimIn(Strict):
+    lanes: list[Lane] | None = Field(None, description="Lanes to claim from (default: all).")
+
+
+class EscalateIn(Strict):
+    reason: Annotated[Clean, Field(max_length=2000)] | None = None
+
+
+class ResolveIn(Strict):
+    note: Annotated[Clean, Field(max_length=2000)] | None = None
+
+
+class LabelsIn(Strict):
+    frustration: Label | None = None
+    churn_risk: Label | None = None
+    urgency: Label | None = None
+
+
+class FeedbackIn(Strict):
+    """An agent's label corrections and/or the customer's CSAT (1-5) with a comment."""
+
+    labels: LabelsIn | None = None
+    csat: int | None = Field(None, ge=1, le=5)
+    comment: Annotated[Clean, Field(max_length=5000)] | None = None
+    message_id: int | None = Field(None, ge=1, le=2**53,
+                                   description="Default: the newest customer message.")
+
+
+class TermOut(BaseModel):
+    name: str
+    minutes: float
+    detail: str
+    phrase: str | None
+
+
+class PriorityOut(BaseModel):
+    policy: str
+    lane: Lane
+    position: float
+    waiting_minutes: float
+    boost_minutes: float
+    terms: list[TermOut]
+    escalate: bool
+    escalation_reason: str | None
+    sla_due_at: str
+    sla_breached: bool
+    explanation: str
+
+
+class CustomerOut(BaseModel):
+    customer_id: str
+    customer_since: str | None
+    tier: str | None
+    plan: str | None
+    lifetime_value: float | None
+
+
+class LeaseOut(BaseModel):
+    holder: str
+    expires_at: str | None
+
+
+class CaseOut(BaseModel):
+    id: int
+    case_number: str
+    source: str
+    external_id: str | None
+    channel: str
+    subject: str | None
+    status: Status
+    lane: Lane
+    customer: CustomerOut | None
+    scores: dict[str, float] | None
+    scorable: bool
+    unscorable_reason: str | None
+    model_version: str | None
+    trend: str | None
+    repeat_contacts_7d: int
+    position: float | None
+    explanation: str | None
+    priority: PriorityOut | None
+    lease: LeaseOut | None
+    waiting_since: str
+    created_at: str
+    updated_at: str
+    resolved_at: str | None
+
+
+class IntakeOut(CaseOut):
+    created: bool = Field(description="True when this request opened the case.")
+    appended: bool = Field(description="True when a known external id added a message.")
+
+
+class MessageOut(BaseModel):
+    id: int
+    author: str
+    author_name: str | None
+    text: str
+    created_at: str
+    scores: dict[str, float] | None
+    scorable: bool | None
+    unscorable_reason: str | None
+    language: str | None
+    model_version: str | None
+    phrases: dict[str, list[str]] | None
+
+
+class HistoryOut(BaseModel):
+    at: str
+    message_id: int | None
+    scores: dict[str, float] | None
+    trend: str | None
+    lane: str
+    boost_minutes: float
+    model_version: str | None
+    policy: str
+
+
+class AuditOut(BaseModel):
+    at: str
+    actor: str
+    action: str
+    detail: dict[str, Any] | None
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    at: str
+    actor: str
+    message_id: int | None
+    labels: dict[str, int | None]
+    csat: int | None
+    comment: str | None
+
+
+class CaseDetailOut(CaseOut):
+    messages: list[MessageOut]
+    score_history: list[HistoryOut]
+    audit: list[AuditOut]
+    feedback: list[FeedbackOut]
+
+
+class QueueOut(BaseModel):
+    policy: str
+    now: str
+    depth: dict[str, int] = Field(description="Queued tickets per lane (all lanes, always).")
+    entries: list[CaseOut]
+
+
+# --- keys, model, health -----------------------------------------------------------------------
+
+
+class KeyIn(Strict):
+    name: Id200
+    role: Literal["agent", "admin"] = "agent"
+
+
+class KeyOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    prefix: str
+    created_at: str
+    revoked_at: str | None
+
+
+class KeyCreatedOut(KeyOut):
+    key: str = Field(description="The key itself: shown once, store it now.")
+
+
+class ModelOut(BaseModel):
+    model_version: str
+    manifest: dict[str, Any]
+    policy: dict[str, Any]
+
+
+class ErrorOut(BaseModel):
+    error: str
+    error_type: str
+    detail: Any = None
