@@ -362,13 +362,7 @@ class Cases:
 
     def export_labels(self, out: IO[str], *, csat_as_frustration: bool = False) -> int:
         """Write corrected messages as labelled-ticket JSONL (`triage train` reads it)."""
-        with self.db.read() as s:
-            rows = repo.feedback_for_export(s)
-        written = 0
-        for record in label_records(rows, csat_as_frustration=csat_as_frustration):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            written += 1
-        return written
+        return export_labels(self.db, out, csat_as_frustration=csat_as_frustration)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -520,6 +514,17 @@ def trend(scored: Sequence[Message]) -> str | None:
     if fall >= TREND_DELTA:
         return "improving"
     return "steady"
+
+
+def export_labels(db: Database, out: IO[str], *, csat_as_frustration: bool = False) -> int:
+    """Write agents' label corrections as labelled-ticket JSONL; returns the rows written."""
+    with db.read() as s:
+        rows = repo.feedback_for_export(s)
+    written = 0
+    for record in label_records(rows, csat_as_frustration=csat_as_frustration):
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        written += 1
+    return written
 
 
 def label_records(rows: Iterable[tuple[Any, Message, Ticket]], *,

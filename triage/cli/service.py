@@ -1,0 +1,158 @@
+"""`triage serve`, `triage migrate`, `triage keys ...`, `triage export-labels`: running the service."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from triage.cli.common import emit, errors_to_exit, log, settings
+from triage.errors import ModelError
+from triage.settings import Settings
+
+keys_app = typer.Typer(help="Create, list and revoke API keys (stored hashed).",
+                       no_args_is_help=True)
+
+
+@errors_to_exit
+def serve_cmd(
+    host: Annotated[str | None, typer.Option(envvar="TRIAGE_HOST", help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(envvar="TRIAGE_PORT")] = None,
+    workers: Annotated[int | None, typer.Option(envvar="TRIAGE_WORKERS",
+                                                help="uvicorn worker processes.")] = None,
+    model_dir: Annotated[Path | None, typer.Option(envvar="TRIAGE_MODEL_DIR")] = None,
+    database_url: Annotated[str | None, typer.Option(envvar="TRIAGE_DATABASE_URL")] = None,
+    log_level: Annotated[str | None, typer.Option(envvar="TRIAGE_LOG_LEVEL")] = None,
+) -> None:
+    """Run the HTTP API (uvicorn) on the configured store and model."""
+    import uvicorn
+
+    from triage.api.redact import log_config
+
+    overrides = {"model_dir": model_dir, "database_url": database_url}
+    s = settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    path = _model_for(s)
+    revision = _database(s).migrate()
+    log(f"database {_safe_url(s.resolved_database_url())} at migration {revision}")
+    os.environ.update(TRIAGE_MODEL_DIR=str(path), TRIAGE_AUTO_MIGRATE="false",
+                      TRIAGE_DATABASE_URL=s.resolved_database_url())
+    level = log_level or s.log_level
+    uvicorn.run("triage.api.app:app_from_env", factory=True, host=host or s.host,
+                port=port or s.port, workers=workers or s.workers, log_config=log_config(level),
+                log_level=level, timeout_graceful_shutdown=10, server_header=False)
+
+
+@errors_to_exit
+def migrate_cmd() -> None:
+    """Create or upgrade the database tables (also done by `serve` at startup)."""
+    s = settings()
+    db = _database(s)
+    emit({"database": _safe_url(s.resolved_database_url()), "revision": db.migrate()})
+    db.close()
+
+
+@errors_to_exit
+def keys_create_cmd(
+    role: Annotated[str, typer.Option(help="agent (score, work the queue) or admin "
+                                      "(also manage keys).")] = "agent",
+    name: Annotated[str | None, typer.Option(help="Who holds it; shown as the agent's name "
+                                             "on claims and in the audit log.")] = None,
+) -> None:
+    """Create an API key. The key is printed once: store it now."""
+    from triage.keys import create_key
+
+    db = _database(settings(), migrate=True)
+    key, described = create_key(db, name or f"{role}-{secrets.token_hex(3)}", role)
+    log("the key below is shown once; store it now (only its hash is kept)")
+    emit({"key": key, **described})
+    db.close()
+
+
+@errors_to_exit
+def keys_list_cmd() -> None:
+    """List keys (never the keys themselves), one JSON line each."""
+    from triage.keys import list_keys
+
+    db = _database(settings(), migrate=True)
+    for described in list_keys(db):
+        emit(described)
+    db.close()
+
+
+@errors_to_exit
+def keys_revoke_cmd(key_id: Annotated[int, typer.Argument(help="The id from keys list.")]) -> None:
+    """Revoke a key; requests with it are refused from now on."""
+    from triage.keys import revoke_key
+
+    db = _database(settings(), migrate=True)
+    emit(revoke_key(db, key_id))
+    db.close()
+
+
+@errors_to_exit
+def export_labels_cmd(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="JSONL file (default: "
+                                             "stdout).")] = None,
+    csat_as_frustration: Annotated[bool, typer.Option(
+        help="Also mark messages whose case got CSAT 1-2 as frustration=1 (when no agent "
+             "labelled frustration).")] = False,
+) -> None:
+    """Write agents' label corrections as a labelled-ticket file for `triage train`."""
+    from triage.cases import export_labels
+
+    db = _database(settings(), migrate=True)
+    if out is None:
+        n = export_labels(db, sys.stdout, csat_as_frustration=csat_as_frustration)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".partial")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            n = export_labels(db, handle, csat_as_frustration=csat_as_frustration)
+        tmp.replace(out)
+    db.close()
+    log(f"exported {n} labelled message(s)" + (f" to {out}" if out else ""))
+
+
+def _database(s: Settings, *, migrate: bool = False):  # type: ignore[no-untyped-def]
+    from triage.store import Database
+
+    db = Database(s.resolved_database_url())
+    if migrate:
+        db.migrate()
+    return db
+
+
+def _model_for(s: Settings) -> Path:
+    """The model directory to serve, building the default model if that is how it's set up."""
+    try:
+        from triage.models.default import ensure_default_model
+    except ImportError:
+        ensure_default_model = None
+    if ensure_default_model is not None:
+        return ensure_default_model(s, log)
+    path = s.resolved_model_dir()
+    if not (path / "manifest.json").is_file():
+        raise ModelError(f"no model at {path}; build one with `triage train data/samples "
+                         f"--out {path}` or set TRIAGE_MODEL_DIR")
+    return path
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_cmd)
+    app.command("migrate")(migrate_cmd)
+    app.command("export-labels")(export_labels_cmd)
+    keys_app.command("create")(keys_create_cmd)
+    keys_app.command("list")(keys_list_cmd)
+    keys_app.command("revoke")(keys_revoke_cmd)
+    app.add_typer(keys_app, name="keys")
