@@ -1,0 +1,171 @@
+"""Scaling of the int8 runtime: messages/s and latency as messages get longer (10, 40, 128,
+256, 512 tokens) and as the batch grows; plus peak memory of the server (from the HTTP run)
+and of a 1M-row backlog re-score (from bench/backlog.py, when present).
+
+Messages longer than the model's 128-token window are scored as overlapping windows
+(chunk-and-max), so their cost grows with the number of windows, which is reported.
+Configurations run interleaved in rounds; every run uses the same threads.
+
+    python bench/scaling.py [--model DIR] [--quick] [--backlog-rows N]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# ruff: noqa: E402  (imports follow the sys.path fix below)
+# Run as a script, this file's folder would shadow the standard library's `queue` and `http`.
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
+sys.path.insert(0, str(_ROOT))
+
+import json
+import subprocess
+import tempfile
+import time
+from typing import Any
+
+from bench import common
+
+LENGTHS = (10, 40, 128, 256, 512)
+BATCHES = (1, 4, 8, 16, 32, 64, 128)
+
+
+def windows(model: Any, text: str) -> int:
+    enc = model.tokenizer.encode(text)
+    return min(1 + len(enc.overflowing), model.manifest.max_chunks)
+
+
+def by_length(path: Path, args: Any, sizes: dict[str, int]) -> dict[str, Any]:
+    """Batch messages/s and single-message latency for each message length."""
+    from triage.models.runtime import ScoringModel
+
+    model = ScoringModel(path, threads=args.threads, batch_size=32)
+    tok = common.hf_tokenizer(path)
+    sets = {n: common.fixed_tokens(tok, n, sizes["messages"], seed=n) for n in LENGTHS}
+
+    def measure(n: int) -> dict[str, float]:
+        texts = sets[n]
+        rate = len(texts) / common.time_call(lambda: model.predict_proba(texts))
+        single = [common.time_call(lambda t=t: model.predict_proba([t])) * 1000
+                  for t in texts[: sizes["single"]]]
+        return {"rate": rate, "p50": common.percentile(single, 50),
+                "p99": common.percentile(single, 99)}
+
+    runs = common.interleave({n: (lambda n=n: measure(n)) for n in LENGTHS}, sizes["rounds"])
+    return {str(n): {"tokens": common.token_counts(tok, sets[n])["median"],
+                     "windows": windows(model, sets[n][0]),
+                     "messages_per_s": common.summary([r["rate"] for r in runs[n]], 1),
+                     "single_p50_ms": common.summary([r["p50"] for r in runs[n]], 3),
+                     "single_p99_ms": common.summary([r["p99"] for r in runs[n]], 3)}
+            for n in LENGTHS}
+
+
+def by_batch(path: Path, args: Any, sizes: dict[str, int]) -> dict[str, Any]:
+    """Messages/s and per-call latency for each batch size, on ~40-token messages."""
+    from triage.models.runtime import ScoringModel
+
+    tok = common.hf_tokenizer(path)
+    texts = common.fixed_tokens(tok, 40, sizes["messages"])
+    models = {b: ScoringModel(path, threads=args.threads, batch_size=b) for b in BATCHES}
+
+    def measure(b: int) -> dict[str, float]:
+        calls = [texts[i:i + b] for i in range(0, len(texts), b)]
+        times = [common.time_call(lambda c=c: models[b].predict_proba(c)) for c in calls]
+        return {"rate": len(texts) / sum(times), "call_ms": common.percentile(times, 50) * 1000}
+
+    runs = common.interleave({b: (lambda b=b: measure(b)) for b in BATCHES}, sizes["rounds"])
+    return {str(b): {"messages_per_s": common.summary([r["rate"] for r in runs[b]], 1),
+                     "call_p50_ms": common.summary([r["call_ms"] for r in runs[b]], 3)}
+            for b in BATCHES}
+
+
+def server_memory(out: Path) -> dict[str, Any]:
+    path = out / "http.json"
+    if not path.is_file():
+        return {"status": f"not measured: run bench/http.py first (no {path})"}
+    http = json.loads(path.read_text())
+    return {"from": str(path.relative_to(common.ROOT) if path.is_relative_to(common.ROOT)
+                        else path), "date": http["machine"]["date"], **http["server_memory"]}
+
+
+def backlog_memory(path: Path, rows: int, threads: int) -> dict[str, Any]:
+    """Peak RSS of a `rows`-row re-score, measured by bench/backlog.py (local engine)."""
+    script = common.ROOT / "bench" / "backlog.py"
+    if not script.is_file():
+        return {"status": "TODO: bench/backlog.py (owned by the batch helper) is not present; "
+                          "the 1M-row re-score peak RSS is not measured yet"}
+    with tempfile.TemporaryDirectory(prefix="bench-backlog-") as tmp:
+        cmd = [sys.executable, str(script), "--model", str(path), "--rows", str(rows),
+               "--engine", "local", "--threads", str(threads), "--out", tmp,
+               "--keep", tmp]
+        common.log(" ".join(cmd[1:]))
+        proc = subprocess.run(cmd, cwd=common.ROOT, capture_output=True, text=True)
+        report = Path(tmp) / "backlog.json"
+        if proc.returncode != 0 or not report.is_file():
+            return {"status": f"bench/backlog.py failed ({proc.returncode})",
+                    "stderr_tail": proc.stderr[-1500:]}
+        local = json.loads(report.read_text())["runs"]["local"]
+    return {"command": f"python bench/backlog.py --rows {rows} --engine local "
+                       f"--threads {threads}",
+            **{k: local[k] for k in ("rows", "wall_s", "rows_per_s_end_to_end",
+                                     "peak_rss_mib_process", "peak_rss_mib_tree")}}
+
+
+def chart(result: dict[str, Any], out: Path) -> None:
+    fig, (ax1, ax2) = common.figure(1, 2, figsize=(11, 4))
+    lengths = result["by_length"]
+    xs = [int(n) for n in lengths]
+    ax1.plot(xs, [lengths[n]["messages_per_s"]["median"] for n in lengths], "o-",
+             label="messages/s (batch 32)")
+    ax1.set_xscale("log", base=2)
+    ax1.set_xticks(xs, [str(x) for x in xs])
+    ax1.set_xlabel("tokens per message")
+    ax1.set_ylabel("messages/s")
+    twin = ax1.twinx()
+    twin.plot(xs, [lengths[n]["single_p50_ms"]["median"] for n in lengths], "s--", color="C1",
+              label="single message p50, ms")
+    twin.set_ylabel("ms per single message")
+    ax1.set_title("int8 runtime vs message length")
+    ax1.legend(loc="upper right", fontsize=8)
+    twin.legend(loc="center right", fontsize=8)
+    batches = result["by_batch"]
+    bs = [int(b) for b in batches]
+    ax2.plot(bs, [batches[b]["messages_per_s"]["median"] for b in batches], "o-")
+    ax2.set_xscale("log", base=2)
+    ax2.set_xticks(bs, [str(b) for b in bs])
+    ax2.set_xlabel("batch size (~40-token messages)")
+    ax2.set_ylabel("messages/s")
+    ax2.set_title("int8 runtime vs batch size")
+    common.save_png(fig, out, "scaling")
+
+
+def run(args: Any) -> dict[str, Any]:
+    path = common.model_dir(args.model)
+    sizes = dict(messages=64, single=16, rounds=2) if args.quick else \
+        dict(messages=256, single=100, rounds=5)
+    result: dict[str, Any] = {"benchmark": "scaling", "machine": common.machine(),
+                              "model": common.model_info(path), "threads": args.threads,
+                              "sizes": sizes, "quick": args.quick}
+    common.log("by length")
+    result["by_length"] = by_length(path, args, sizes)
+    common.log("by batch size")
+    result["by_batch"] = by_batch(path, args, sizes)
+    result["server_memory"] = server_memory(args.out)
+    rows = 2000 if args.quick else args.backlog_rows
+    result["backlog_memory"] = backlog_memory(path, rows, args.threads)
+    return result
+
+
+def main() -> None:
+    p = common.parser(__doc__.splitlines()[0])
+    p.add_argument("--backlog-rows", type=int, default=1_000_000)
+    args = common.parse(p)
+    result = run(args)
+    common.write_json(args.out, "scaling", result)
+    chart(result, args.out)
+
+
+if __name__ == "__main__":
+    main()
