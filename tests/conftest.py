@@ -128,3 +128,25 @@ def keyword_scorer():  # type: ignore[no-untyped-def]
     from triage.scoring import Scorer
 
     return Scorer(KeywordModel())
+
+
+class Clock:
+    """A settable clock for the service: tests move time instead of sleeping."""
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import threading
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,29 +16,14 @@ from triage.records import read_records
 from triage.scoring import Scorer
 from triage.store import Database
 
+if TYPE_CHECKING:
+    from conftest import Clock
+
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANGRY = "I am furious, this is unacceptable. After all these years I will cancel my account."
 CALM = "Hello, could you tell me how to change the delivery address on my order?"
 OUTAGE = "Our whole shop is down since this morning, outage for all customers, urgent!"
 CALM_2 = "Hi there, where can I find last month's invoice for my records please?"
-
-
-class Clock:
-    """A settable clock: tests move time instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
@@ -380,11 +367,11 @@ def test_cases_audit_records_every_score_and_move(cases: Cases) -> None:
     assert audit[2]["detail"]["scores"]["frustration"] == 0.05
 
 
-# --- feedback and label export ---------------------------------------------------------------------
+# --- feedback and label export -------------------------------------------------------------
 
 
 def test_cases_feedback_exports_as_a_labelled_file_train_accepts(cases: Cases,
-                                                                 tmp_path) -> None:  # type: ignore[no-untyped-def]
+                                                                 tmp_path: Path) -> None:
     a = cases.intake(NewTicket(CALM), "a").case["case_number"]
     b = cases.intake(NewTicket(CALM_2), "a").case["case_number"]
     c = cases.intake(NewTicket(OUTAGE), "a").case["case_number"]

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy.orm import Session
 
 from triage.errors import StoreError
 from triage.store import Database
@@ -18,8 +19,8 @@ from triage.store.tables import Base, Ticket
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def add(s, number: int, *, boost: float = 0.0, lane: str = "standard", status: str = "open",
-        external_id: str | None = None, waited: float = 0.0) -> Ticket:  # type: ignore[no-untyped-def]
+def add(s: Session, number: int, *, boost: float = 0.0, lane: str = "standard",
+        status: str = "open", external_id: str | None = None, waited: float = 0.0) -> Ticket:
     since = NOW - timedelta(minutes=waited)
     return repo.add_ticket(
         s, case_number=f"CS-2026-{number:06d}", source="api", external_id=external_id,
@@ -189,7 +190,7 @@ def test_store_finds_due_work(db: Database) -> None:
         assert [t.case_number for t in due_later] == ["CS-2026-000001", "CS-2026-000002"]
 
 
-def test_store_unreachable_database_is_a_store_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_store_unreachable_database_is_a_store_error() -> None:
     db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     with pytest.raises(StoreError, match="unavailable"):
         db.ping()

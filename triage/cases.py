@@ -33,9 +33,9 @@ from triage.priority import LANES, POLICY_VERSION, PolicyConfig, Priority, Ticke
 from triage.records import HEADS
 from triage.scoring import Score, Scorer
 from triage.store import QUEUED, STATUSES, Database
-from triage.store.database import DuplicateRow
 from triage.store import queue as q
 from triage.store import repository as repo
+from triage.store.database import DuplicateRow
 from triage.store.tables import Message, Ticket
 
 DECAY = 0.75
@@ -252,7 +252,8 @@ class Cases:
                 return None
             expires = now + self.lease
             self._move(s, t, now, actor, "claimed", lease_holder=actor, lease_expires_at=expires)
-            repo.add_audit(s, t.id, now, actor, "claimed", {"lease_expires_at": expires.isoformat()})
+            repo.add_audit(s, t.id, now, actor, "claimed",
+                           {"lease_expires_at": expires.isoformat()})
             return self._view(s, t, now)
 
     def heartbeat(self, ref: str, actor: str) -> dict[str, Any]:

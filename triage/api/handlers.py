@@ -50,6 +50,9 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:  # FastAPI could not decode the body (e.g. not UTF-8)
+        return JSONResponse(error_body("the request body is not valid JSON in UTF-8; send "
+                                       "a JSON object", "ValidationError"), status_code=422)
     kind = _HTTP_TYPES.get(exc.status_code, "HTTPError")
     return JSONResponse(error_body(str(exc.detail), kind), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))

@@ -1,4 +1,4 @@
-"""`triage serve`, `triage migrate`, `triage keys ...`, `triage export-labels`: running the service."""
+"""`triage serve`, `migrate`, `keys ...` and `export-labels`: running the service."""
 
 from __future__ import annotations
 
@@ -127,18 +127,16 @@ def _database(s: Settings, *, migrate: bool = False):  # type: ignore[no-untyped
 
 
 def _model_for(s: Settings) -> Path:
-    """The model directory to serve, building the default model if that is how it's set up."""
+    """The model directory to serve; the default model is built on first use."""
+    from triage.models.default import ensure_default_model
+
     try:
-        from triage.models.default import ensure_default_model
-    except ImportError:
-        ensure_default_model = None
-    if ensure_default_model is not None:
         return ensure_default_model(s, log)
-    path = s.resolved_model_dir()
-    if not (path / "manifest.json").is_file():
-        raise ModelError(f"no model at {path}; build one with `triage train data/samples "
-                         f"--out {path}` or set TRIAGE_MODEL_DIR")
-    return path
+    except ModelError as exc:
+        path = s.resolved_model_dir()
+        raise ModelError(f"{exc.message}. To build a model: triage train data/samples "
+                         f"--out {path} (needs the train extra), or point TRIAGE_MODEL_DIR "
+                         "at a built model directory") from exc
 
 
 def _safe_url(url: str) -> str:

@@ -86,7 +86,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('case_number'),
     sa.UniqueConstraint('source', 'external_id', name='uq_tickets_source_external_id')
     )
-    op.create_index('ix_tickets_customer_created', 'tickets', ['customer_pk', 'created_at'], unique=False)
+    op.create_index('ix_tickets_customer_created', 'tickets', ['customer_pk', 'created_at'],
+                    unique=False)
     op.create_index('ix_tickets_lease', 'tickets', ['status', 'lease_expires_at'], unique=False)
     op.create_index('ix_tickets_queue', 'tickets', ['status', 'lane', 'queue_key'], unique=False)
     op.create_index('ix_tickets_review', 'tickets', ['review_at'], unique=False)

@@ -1,0 +1,430 @@
+"""The HTTP API through TestClient (lifespan included), on both stores."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from triage.api import create_app
+from triage.keys import create_key
+from triage.scoring import Scorer
+from triage.settings import Settings
+
+if TYPE_CHECKING:
+    from conftest import Clock
+
+ANGRY = "I am furious, this is unacceptable. After eight years I will cancel my account."
+CALM = "Hello, could you tell me how to change the delivery address on my order?"
+OUTAGE = "Our whole shop is down since this morning, outage for all customers, urgent!"
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'triage.db'}"
+
+
+def settings_for(tmp_path: Path, database_url: str, **kw: Any) -> Settings:
+    return Settings(home=tmp_path, database_url=database_url, sweep_seconds=0, **kw)
+
+
+class Api:
+    """A running app with an agent key and an admin key."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        db = client.app.state.service.db  # type: ignore[attr-defined]
+        self.agent_key = create_key(db, "alice", "agent")[0]
+        self.admin_key = create_key(db, "root", "admin")[0]
+        self.other_key = create_key(db, "bob", "agent")[0]
+
+    def call(self, method: str, url: str, *, key: str | None = "agent", **kw: Any) -> Any:
+        token = {"agent": self.agent_key, "admin": self.admin_key,
+                 "bob": self.other_key}.get(key or "", key)
+        headers = {"Authorization": f"Bearer {token}"} if key else {}
+        headers.update(kw.pop("headers", {}))
+        return self.client.request(method, url, headers=headers, **kw)
+
+    def ticket(self, text: str, **kw: Any) -> dict[str, Any]:
+        r = self.call("POST", "/v1/tickets", json={"text": text, **kw})
+        assert r.status_code in (200, 201), r.text
+        return r.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def api(tmp_path: Path, database_url: str, keyword_scorer: Scorer,
+        clock: Clock) -> Iterator[Api]:
+    """The app on each store (for anything that reads or writes cases)."""
+    app = create_app(settings_for(tmp_path, database_url), scorer=keyword_scorer, clock=clock)
+    with TestClient(app) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def lone_api(tmp_path: Path, keyword_scorer: Scorer) -> Iterator[Api]:
+    """The app on a SQLite file only, for stateless requests (scoring, validation)."""
+    app = create_app(settings_for(tmp_path, sqlite_url(tmp_path)), scorer=keyword_scorer)
+    with TestClient(app) as client:
+        yield Api(client)
+
+
+def assert_error(r: Any, status: int, error_type: str | None = None) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error", "error_type", "detail"}
+    assert isinstance(body["error"], str) and body["error"]
+    if error_type:
+        assert body["error_type"] == error_type
+    return body  # type: ignore[no-any-return]
+
+
+# --- health, docs, auth ------------------------------------------------------------------
+
+
+def test_api_health_ready_and_docs(lone_api: Api) -> None:
+    assert lone_api.call("GET", "/healthz", key=None).json() == {"status": "ok"}
+    ready = lone_api.call("GET", "/readyz", key=None).json()
+    assert ready["status"] == "ready" and ready["model_version"] == "keyword-test-1"
+    assert lone_api.call("GET", "/docs", key=None).status_code == 200
+    paths = lone_api.call("GET", "/openapi.json", key=None).json()["paths"]
+    assert {"/v1/score", "/v1/tickets", "/v1/queue", "/v1/queue/claim",
+            "/v1/tickets/{ref}/feedback", "/v1/model"} <= set(paths)
+
+
+@pytest.mark.parametrize("key, status", [(None, 401), ("trg_not-a-key", 401)])
+def test_api_needs_a_valid_key(lone_api: Api, key: str | None, status: int) -> None:
+    r = lone_api.call("POST", "/v1/score", key=key, json={"text": CALM})
+    body = assert_error(r, status, "AuthError")
+    assert "Bearer" in body["error"] or "unknown API key" in body["error"]
+
+
+def test_api_roles_guard_key_management(api: Api) -> None:
+    assert_error(api.call("GET", "/v1/keys"), 403, "Forbidden")
+    made = api.call("POST", "/v1/keys", key="admin", json={"name": "carol", "role": "agent"})
+    assert made.status_code == 201
+    new = made.json()
+    assert new["key"].startswith("trg_") and new["role"] == "agent"
+    assert api.call("POST", "/v1/score", key=new["key"], json={"text": CALM}).status_code == 200
+    listed = api.call("GET", "/v1/keys", key="admin").json()
+    assert [k["name"] for k in listed] == ["alice", "root", "bob", "carol"]
+    assert all("key" not in k and "key_hash" not in k for k in listed)
+    assert api.call("DELETE", f"/v1/keys/{new['id']}", key="admin").json()["revoked_at"]
+    body = assert_error(api.call("POST", "/v1/score", key=new["key"], json={"text": CALM}),
+                        401, "AuthError")
+    assert "revoked" in body["error"]
+    assert_error(api.call("DELETE", "/v1/keys/999", key="admin"), 404, "NotFound")
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def test_api_scores_one_message_and_a_batch(lone_api: Api) -> None:
+    one = lone_api.call("POST", "/v1/score", json={"text": ANGRY}).json()
+    assert one["model_version"] == "keyword-test-1"
+    assert one["results"][0]["frustration"] == pytest.approx(0.95)
+    assert one["results"][0]["explanation"] is None
+    batch = lone_api.call("POST", "/v1/score?explain=true",
+                          json={"texts": [CALM, OUTAGE, "🙂🙂"]})
+    results = batch.json()["results"]
+    assert [r["scorable"] for r in results] == [True, True, False]
+    assert results[2]["reason"] == "no_words" and results[2]["urgency"] is None
+    assert results[1]["explanation"]["urgency"][0]["phrase"]
+
+
+@pytest.mark.parametrize("body, status, error_type", [
+    ({"text": ""}, 422, "InputError"),
+    ({"text": "  \n "}, 422, "InputError"),
+    ({"text": "x" * 20_001}, 413, "TextTooLong"),
+    ({"text": 42}, 422, "ValidationError"),
+    ({"text": None}, 422, "ValidationError"),
+    ({"texts": "not a list"}, 422, "ValidationError"),
+    ({"texts": []}, 422, "ValidationError"),
+    ({"texts": [CALM, ""]}, 422, "InputError"),
+    ({"text": CALM, "texts": [CALM]}, 422, "ValidationError"),
+    ({"text": CALM, "colour": "red"}, 422, "ValidationError"),
+    ({"text": "nul \x00 byte"}, 422, "ValidationError"),
+    ([CALM], 422, "ValidationError"),
+])
+def test_api_score_rejects_bad_input_with_an_error_body(lone_api: Api, body: Any, status: int,
+                                                        error_type: str) -> None:
+    assert_error(lone_api.call("POST", "/v1/score", json=body), status, error_type)
+
+
+def test_api_score_refuses_an_oversize_batch(tmp_path: Path,
+                                            keyword_scorer: Scorer) -> None:
+    settings = settings_for(tmp_path, sqlite_url(tmp_path), max_batch=3)
+    app = create_app(settings, scorer=keyword_scorer)
+    with TestClient(app) as client:
+        api = Api(client)
+        body = assert_error(api.call("POST", "/v1/score", json={"texts": [CALM] * 4}), 422,
+                            "InputError")
+        assert "limit is 3" in body["error"] and body["detail"] == {"size": 4, "limit": 3}
+        assert api.call("POST", "/v1/score", json={"texts": [CALM] * 3}).status_code == 200
+
+
+@pytest.mark.parametrize("raw", [b'{"text": "unterminated', b'\xff\xfe{"text": 1}',
+                                 b'{"text": "\\ud800 lone surrogate"}'])
+def test_api_malformed_json_is_a_422_not_a_500(lone_api: Api, raw: bytes) -> None:
+    r = lone_api.call("POST", "/v1/score", content=raw,
+                      headers={"content-type": "application/json"})
+    assert_error(r, 422)
+
+
+def test_api_request_body_size_is_limited(tmp_path: Path,
+                                         keyword_scorer: Scorer) -> None:
+    app = create_app(settings_for(tmp_path, sqlite_url(tmp_path), max_body_bytes=1000),
+                     scorer=keyword_scorer)
+    with TestClient(app) as client:
+        api = Api(client)
+        body = assert_error(api.call("POST", "/v1/score", json={"text": "a " * 600}), 413,
+                            "PayloadTooLarge")
+        assert "limit is 1000" in body["error"]
+
+        def chunks() -> Iterator[bytes]:  # no content-length: counted while streaming
+            yield b'{"text": "'
+            yield b"a" * 1200
+            yield b'"}'
+
+        r = api.call("POST", "/v1/score", content=chunks(),
+                     headers={"content-type": "application/json"})
+        assert_error(r, 413, "PayloadTooLarge")
+        assert 'reason="too_large"' in client.get("/metrics").text
+
+
+class BlockingModel:
+    """Holds every predict_proba until released, to keep a request in flight."""
+
+    heads = ("frustration", "churn_risk", "urgency")
+    version = "blocking-1"
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def predict_proba(self, texts: Any) -> np.ndarray:
+        self.entered.set()
+        self.release.wait(timeout=30)
+        return np.full((len(texts), 3), 0.5, dtype=np.float32)
+
+
+def test_api_overload_is_a_429_not_a_queue(tmp_path: Path) -> None:
+    model = BlockingModel()
+    app = create_app(settings_for(tmp_path, sqlite_url(tmp_path), max_in_flight=1),
+                     scorer=Scorer(model))
+    with TestClient(app) as client:
+        api = Api(client)
+        first: list[int] = []
+        worker = threading.Thread(target=lambda: first.append(
+            api.call("POST", "/v1/score", json={"text": CALM}).status_code))
+        worker.start()
+        assert model.entered.wait(timeout=30)
+        r = api.call("POST", "/v1/score", json={"text": CALM})
+        assert_error(r, 429, "Overloaded")
+        assert r.headers["retry-after"] == "1"
+        assert api.call("GET", "/healthz", key=None).status_code == 200  # never refused
+        model.release.set()
+        worker.join()
+        assert first == [200]
+
+
+class BrokenModel:
+    heads = ("frustration", "churn_risk", "urgency")
+    version = "broken-1"
+
+    def predict_proba(self, texts: Any) -> np.ndarray:
+        raise RuntimeError("secret internals: jane@example.com")
+
+
+def test_api_unexpected_error_is_a_500_body_without_internals(tmp_path: Path) -> None:
+    app = create_app(settings_for(tmp_path, sqlite_url(tmp_path)), scorer=Scorer(BrokenModel()))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = Api(client)
+        body = assert_error(api.call("POST", "/v1/score", json={"text": CALM}), 500,
+                            "InternalError")
+        assert "secret" not in body["error"] and "jane" not in str(body)
+
+
+def test_api_missing_model_answers_503_but_the_queue_works(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, sqlite_url(tmp_path), model_dir=tmp_path / "no-model")
+    with TestClient(create_app(settings)) as client:
+        api = Api(client)
+        ready = assert_error(api.call("GET", "/readyz", key=None), 503, "NotReady")
+        assert "model" in ready["detail"]
+        assert_error(api.call("POST", "/v1/score", json={"text": CALM}), 503, "ModelError")
+        assert_error(api.call("POST", "/v1/tickets", json={"text": CALM}), 503, "ModelError")
+        assert api.call("GET", "/v1/queue").status_code == 200
+        assert api.call("POST", "/v1/queue/claim").status_code == 204
+
+
+def test_api_model_reports_manifest_and_policy(lone_api: Api) -> None:
+    body = lone_api.call("GET", "/v1/model").json()
+    assert body["model_version"] == "keyword-test-1"
+    assert body["policy"]["version"] == "priority.v1"
+    assert body["policy"]["config"]["frustration_minutes"] > 0
+
+
+# --- tickets and the queue ----------------------------------------------------------------------
+
+
+def test_api_intake_is_idempotent_on_external_id(api: Api) -> None:
+    body = {"text": ANGRY, "channel": "email", "external_id": "zd-4711",
+            "customer": {"customer_id": "c-42", "customer_since": "2018-03-01", "tier": "gold"}}
+    first = api.call("POST", "/v1/tickets", json=body)
+    again = api.call("POST", "/v1/tickets", json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["created"] and not again.json()["created"]
+    assert first.json()["case_number"] == again.json()["case_number"] == "CS-2026-000001"
+    assert first.headers["location"] == "/v1/tickets/CS-2026-000001"
+    assert first.json()["lane"] == "supervisor"
+    assert "customer since 2018" in first.json()["explanation"]
+
+
+def test_api_position_ignores_names_and_regions(api: Api) -> None:
+    facts = {"customer_since": "2020-01-01", "tier": "silver", "lifetime_value": 1200}
+    a = api.ticket(CALM, customer={"customer_id": "c-1", "name": "Anna Schmidt",
+                                   "region": "Bavaria", "language": "de", **facts})
+    b = api.ticket(CALM, customer={"customer_id": "c-2", "name": "Kwame Mensah",
+                                   "region": "Accra", "dialect": "en-GH", **facts})
+    assert a["priority"]["boost_minutes"] == b["priority"]["boost_minutes"]
+    assert a["explanation"] == b["explanation"]
+    assert "name" not in a["customer"] and "region" not in a["customer"]
+
+
+@pytest.mark.parametrize("body", [
+    {"text": ""},
+    {"text": CALM, "customer": {"customer_since": "2020-01-01"}},
+    {"text": CALM, "customer": {"customer_id": "c", "customer_since": "not a date"}},
+    {"text": CALM, "customer": {"customer_id": "c", "customer_since": "2999-01-01"}},
+    {"text": CALM, "customer": {"customer_id": "c", "lifetime_value": -5}},
+    {"text": CALM, "customer": {"customer_id": "c", "tier": "diamond"}},
+    {"text": CALM, "created_at": "2026-03-02T09:00:00"},
+    {"text": CALM, "created_at": "2030-01-01T00:00:00Z"},
+    {"text": CALM, "external_id": "x" * 201},
+    {"text": CALM, "channel": ""},
+    {"text": ["a list"]},
+    {"text": CALM, "customer": "c-42"},
+])
+def test_api_intake_rejects_bad_tickets_with_422(api: Api, body: dict[str, Any]) -> None:
+    assert_error(api.call("POST", "/v1/tickets", json=body), 422)
+    assert api.call("GET", "/v1/queue").json()["entries"] == []
+
+
+def test_api_case_reads_by_case_number_or_id(api: Api) -> None:
+    made = api.ticket(CALM)
+    for ref in ("CS-2026-000001", "cs-2026-1", str(made["id"])):
+        got = api.call("GET", f"/v1/tickets/{ref}")
+        assert got.status_code == 200 and got.json()["case_number"] == "CS-2026-000001"
+    detail = got.json()
+    assert [m["text"] for m in detail["messages"]] == [CALM]
+    assert detail["score_history"][0]["scores"]["frustration"] == 0.05
+    assert [a["action"] for a in detail["audit"]][:3] == ["created", "message", "scored"]
+    assert_error(api.call("GET", "/v1/tickets/CS-2026-000404"), 404, "NotFound")
+    assert_error(api.call("GET", "/v1/tickets/" + "9" * 30), 404, "NotFound")
+
+
+def test_api_queue_order_filters_and_explanations(api: Api, clock: Clock) -> None:
+    api.ticket(CALM, customer={"customer_id": "c-7", "customer_since": "2026-02-20"})
+    api.ticket(OUTAGE)
+    api.ticket(ANGRY, customer={"customer_id": "c-42", "customer_since": "2018-03-01"})
+    clock.advance(minutes=3)
+    view = api.call("GET", "/v1/queue").json()
+    assert [e["case_number"][-1] for e in view["entries"]] == ["3", "2", "1"]
+    assert view["depth"] == {"supervisor": 1, "needs_triage": 0, "standard": 2}
+    assert all(e["explanation"].endswith("waiting 3 min") for e in view["entries"])
+    std = api.call("GET", "/v1/queue?lane=standard&lane=needs_triage&limit=1").json()
+    assert [e["case_number"] for e in std["entries"]] == ["CS-2026-000002"]
+    assert std["depth"]["supervisor"] == 1  # the supervisor lane is always visible
+    assert_error(api.call("GET", "/v1/queue?lane=vip"), 422, "ValidationError")
+    assert_error(api.call("GET", "/v1/queue?status=done"), 422, "ValidationError")
+    assert_error(api.call("GET", "/v1/queue?limit=0"), 422, "ValidationError")
+    assert_error(api.call("GET", "/v1/queue?limit=abc"), 422, "ValidationError")
+
+
+def test_api_claim_heartbeat_release_resolve(api: Api, clock: Clock) -> None:
+    api.ticket(CALM)
+    claimed = api.call("POST", "/v1/queue/claim")
+    assert claimed.status_code == 200
+    case = claimed.json()["case_number"]
+    assert claimed.json()["lease"]["holder"] == "alice"
+    assert api.call("POST", "/v1/queue/claim", key="bob").status_code == 204
+    assert_error(api.call("POST", f"/v1/tickets/{case}/heartbeat", key="bob"), 409, "Conflict")
+    clock.advance(seconds=200)
+    beat = api.call("POST", f"/v1/tickets/{case}/heartbeat").json()
+    assert beat["lease"]["expires_at"] == "2026-03-02T09:08:20+00:00"
+    assert_error(api.call("POST", f"/v1/tickets/{case}/resolve", key="bob"), 409, "Conflict")
+    assert api.call("POST", f"/v1/tickets/{case}/release").json()["status"] == "open"
+    again = api.call("POST", "/v1/queue/claim", key="bob", json={"lanes": ["standard"]})
+    assert again.json()["lease"]["holder"] == "bob"
+    done = api.call("POST", f"/v1/tickets/{case}/resolve", key="bob", json={"note": "fixed"})
+    assert done.json()["status"] == "resolved"
+    assert_error(api.call("POST", "/v1/queue/claim", json={"lanes": ["vip"]}), 422)
+
+
+def test_api_admin_can_release_a_stuck_claim(api: Api) -> None:
+    case = api.ticket(CALM)["case_number"]
+    api.call("POST", "/v1/queue/claim", key="bob")
+    assert api.call("POST", f"/v1/tickets/{case}/release", key="admin").json()["lease"] is None
+
+
+def test_api_expired_lease_returns_to_queue_and_is_counted(api: Api, clock: Clock) -> None:
+    case = api.ticket(CALM)["case_number"]
+    api.call("POST", "/v1/queue/claim")
+    clock.advance(seconds=301)
+    view = api.call("GET", "/v1/queue").json()
+    assert [e["case_number"] for e in view["entries"]] == [case]
+    metrics = api.call("GET", "/metrics", key=None).text
+    assert "triage_lease_expiries_total 1.0" in metrics
+    assert 'triage_queue_depth{lane="standard"} 1.0' in metrics
+
+
+def test_api_messages_rescore_and_agent_replies_wait(api: Api) -> None:
+    case = api.ticket(CALM)["case_number"]
+    worse = api.call("POST", f"/v1/tickets/{case}/messages",
+                     json={"text": "Still nothing, I am furious!"})
+    assert worse.status_code == 201
+    assert worse.json()["trend"] == "worsening"
+    assert worse.json()["scores"]["frustration"] == pytest.approx(0.95)
+    reply = api.call("POST", f"/v1/tickets/{case}/messages",
+                     json={"text": "Sorry! Fixed it for you.", "author": "agent"})
+    assert reply.json()["status"] == "waiting_on_customer"
+    assert_error(api.call("POST", f"/v1/tickets/{case}/messages",
+                          json={"text": "hi", "author": "bot"}), 422, "ValidationError")
+    assert_error(api.call("POST", "/v1/tickets/CS-2026-000009/messages",
+                          json={"text": "hi"}), 404, "NotFound")
+
+
+def test_api_escalate_by_hand(api: Api) -> None:
+    case = api.ticket(CALM)["case_number"]
+    out = api.call("POST", f"/v1/tickets/{case}/escalate", json={"reason": "legal threat"})
+    assert (out.json()["lane"], out.json()["status"]) == ("supervisor", "escalated")
+    audit = api.call("GET", f"/v1/tickets/{case}").json()["audit"]
+    assert any(a["action"] == "escalated" and a["detail"]["reason"] == "legal threat"
+               for a in audit)
+
+
+def test_api_feedback_and_its_validation(api: Api) -> None:
+    case = api.ticket(CALM)["case_number"]
+    made = api.call("POST", f"/v1/tickets/{case}/feedback",
+                    json={"labels": {"frustration": 1}, "csat": 2, "comment": "slow reply"})
+    assert made.status_code == 201
+    assert made.json()["labels"] == {"frustration": 1, "churn_risk": None, "urgency": None}
+    for bad in ({"labels": {"frustration": 2}}, {"labels": {"anger": 1}}, {"csat": 6},
+                {"csat": 0}, {}, {"message_id": 0, "csat": 3}):
+        assert_error(api.call("POST", f"/v1/tickets/{case}/feedback", json=bad), 422)
+    assert_error(api.call("POST", f"/v1/tickets/{case}/feedback",
+                          json={"csat": 3, "message_id": 99}), 404, "NotFound")
+    assert api.call("GET", f"/v1/tickets/{case}").json()["feedback"][0]["csat"] == 2
+
+
+def test_api_metrics_count_latency_and_scores(api: Api) -> None:
+    api.call("POST", "/v1/score", json={"texts": [ANGRY, CALM]})
+    api.ticket(OUTAGE)
+    text = api.call("GET", "/metrics", key=None).text
+    assert 'triage_request_duration_seconds_count{method="POST",route="/v1/score",' \
+           'status="200"} 1.0' in text
+    assert 'triage_score_count{head="frustration"} 3.0' in text
+    assert 'triage_queue_depth{lane="supervisor"} 0.0' in text
