@@ -66,30 +66,55 @@ def pg_url() -> object:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_pg_url(pg_url: str) -> str:
+    """The session's PostgreSQL schema, migrated once."""
+    from triage.store import Database
+
+    database = Database(pg_url)
+    database.migrate()
+    database.close()
+    return pg_url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    from triage.store import Database
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "triage.db"
+    database = Database(f"sqlite:///{path}")
+    database.migrate()
+    database.close()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each store test runs twice: on a SQLite file and on PostgreSQL (emptied per test)."""
+    """A migrated, empty store: a SQLite file, then PostgreSQL (emptied for each test)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'triage.db'}"
-    url: str = request.getfixturevalue("pg_url")
+        import shutil
+
+        target = tmp_path / "triage.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("migrated_pg_url")
     from sqlalchemy import create_engine, inspect, text
 
     engine = create_engine(url)
     with engine.begin() as conn:
         tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
-        if tables:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
 
 
 @pytest.fixture
 def db(database_url: str):  # type: ignore[no-untyped-def]
-    """A migrated store on the parametrized database."""
+    """The store on the parametrized database (already migrated)."""
     from triage.store import Database
 
     database = Database(database_url)
-    database.migrate()
     yield database
     database.close()
 

@@ -29,6 +29,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def settings_for(tmp_path: Path, database_url: str, **kw: Any) -> Settings:
+    """Settings for a test app; `auto_migrate` is on unless the store came migrated."""
     return Settings(home=tmp_path, database_url=database_url, sweep_seconds=0, **kw)
 
 
@@ -59,7 +60,8 @@ class Api:
 def api(tmp_path: Path, database_url: str, keyword_scorer: Scorer,
         clock: Clock) -> Iterator[Api]:
     """The app on each store (for anything that reads or writes cases)."""
-    app = create_app(settings_for(tmp_path, database_url), scorer=keyword_scorer, clock=clock)
+    settings = settings_for(tmp_path, database_url, auto_migrate=False)
+    app = create_app(settings, scorer=keyword_scorer, clock=clock)
     with TestClient(app) as client:
         yield Api(client)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -37,6 +38,23 @@ def test_store_migration_matches_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     assert db.revision() == "0001"
+
+
+def test_store_migrates_an_empty_database_up_and_down(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from triage.store.database import alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'new' / 'triage.db'}")
+    assert db.revision() is None
+    assert db.migrate() == "0001"
+    assert {"tickets", "messages", "audit_log", "api_keys"} <= set(inspect(db.engine)
+                                                                   .get_table_names())
+    with db.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+    db.close()
 
 
 def test_store_migrate_twice_is_a_no_op(db: Database) -> None:
