@@ -37,10 +37,125 @@ def command(name: str, args: Any) -> list[str]:
     return cmd
 
 
+# ---------------------------------------------------------------- markdown tables
+
+def _mm(cell: dict[str, Any] | None, fmt: str = "{:.1f}") -> str:
+    """`median (min–max)` of a summary."""
+    if not cell or cell.get("median") is None:
+        return "–"
+    m, lo, hi = (fmt.format(cell[k]) for k in ("median", "min", "max"))
+    return f"{m} ({lo}–{hi})"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def scoring_tables(r: dict[str, Any]) -> str:
+    from bench.scoring import ENGINES
+
+    rows = []
+    for e in ENGINES:
+        ratio = r["ratios_vs_hf"].get(e, {})
+        rows.append([e, _mm(r["batch_40_tokens"][e]), ratio.get("batch_40_tokens", "1.00"),
+                     _mm(r["batch_length_mix"][e]), ratio.get("batch_length_mix", "1.00"),
+                     _mm(r["single_40_tokens"][e]["median_ms"], "{:.2f}"),
+                     _mm(r["single_40_tokens"][e]["p99_ms"], "{:.2f}"),
+                     _mm(r["single_length_mix"][e]["median_ms"], "{:.2f}")])
+    speed = _table(["engine", "batch msg/s, 40 tok", "x HF", "batch msg/s, length mix", "x HF",
+                    "single p50 ms, 40 tok", "single p99 ms, 40 tok",
+                    "single p50 ms, mix"], rows)
+    a = r["auroc"]
+    keys = list(a["hf-torch"])
+    auroc = _table(["head/source", "hf-torch", "onnx-fp32", "onnx-int8"],
+                   [[k, *(f"{a[e].get(k, float('nan')):.4f}" for e in
+                          ("hf-torch", "onnx-fp32", "onnx-int8"))] for k in keys])
+    return f"{speed}\n\nAUROC on {a['rows']} {a['source']} rows:\n\n{auroc}"
+
+
+def http_table(r: dict[str, Any]) -> str:
+    rows = [[c["workers"], c["endpoint"], c["concurrency"], _mm(c["p50_ms"]),
+             _mm(c["p95_ms"]), _mm(c["p99_ms"]), _mm(c["rps"]), c["requests_ok"],
+             sum(c["errors"].values())] for c in r["cells"]]
+    return _table(["workers", "endpoint", "conc.", "p50 ms", "p95 ms", "p99 ms", "req/s",
+                   "requests", "errors"], rows)
+
+
+def queue_table(r: dict[str, Any]) -> str:
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        s = r[backend]["summary"]
+        rows.append([backend, _mm(s["intake_per_second"]), _mm(s["intake_p99_ms"]),
+                     _mm(s["claim_resolve_per_second"]), _mm(s["claim_resolve_p99_ms"]),
+                     _mm(s["mixed_per_second"]), s["double_claims"], s["lost_tickets"],
+                     s["errors"]])
+    return _table(["backend", "intake/s", "intake p99 ms", "claim+resolve/s",
+                   "claim/resolve p99 ms", "mixed claims/s", "double claims", "lost",
+                   "errors"], rows)
+
+
+def scaling_tables(r: dict[str, Any]) -> str:
+    length = _table(["tokens", "windows", "msg/s (batch 32)", "single p50 ms",
+                     "single p99 ms"],
+                    [[n, v["windows"], _mm(v["messages_per_s"]), _mm(v["single_p50_ms"], "{:.2f}"),
+                      _mm(v["single_p99_ms"], "{:.2f}")] for n, v in r["by_length"].items()])
+    batch = _table(["batch size", "msg/s", "call p50 ms"],
+                   [[b, _mm(v["messages_per_s"]), _mm(v["call_p50_ms"], "{:.2f}")]
+                    for b, v in r["by_batch"].items()])
+    return f"{length}\n\n{batch}"
+
+
+def quality_table(r: dict[str, Any]) -> str:
+    from bench.quality import markdown
+
+    return markdown(r["auroc"])
+
+
+def retrain_table(r: dict[str, Any]) -> str:
+    rows = []
+    for name in ("airline", "banking77"):
+        e = r[name]
+        for head in e["heads"]:
+            new, old = e["retrained"][head], e["default_model"][head]
+            rows.append([name, head, e["train_rows_used"], f"{new['n']} ({new['positives']})",
+                         f"{new['auroc']:.3f}", f"{old['auroc']:.3f}", f"{new['f1']:.3f}",
+                         f"{old['f1']:.3f}", f"{new['accuracy']:.3f}",
+                         e["training"]["seconds"]])
+    return _table(["data", "head", "train rows", "test n (pos)", "AUROC retrained",
+                   "AUROC default", "F1 retrained", "F1 default", "accuracy retrained",
+                   "train s"], rows)
+
+
+RENDER = {"scoring": scoring_tables, "http": http_table, "queue": queue_table,
+          "scaling": scaling_tables, "quality": quality_table, "retrain": retrain_table}
+
+
+def render(out: Path) -> str:
+    """Markdown tables for every JSON result present in `out`."""
+    import json
+
+    parts = []
+    for name, func in RENDER.items():
+        path = out / f"{name}.json"
+        if path.is_file():
+            r = json.loads(path.read_text())
+            m = r["machine"]
+            parts.append(f"### {name} ({m['date']}, commit {m['git_commit']}, load "
+                         f"{m['load_avg_start']} -> {m.get('load_avg_end')})\n\n{func(r)}")
+    return "\n\n".join(parts)
+
+
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--only", default=",".join(ORDER), help="comma-separated subset, in order")
+    p.add_argument("--tables", action="store_true",
+                   help="only print markdown tables from the JSON results in --out")
     args = common.parse(p)
+    if args.tables:
+        print(render(args.out))
+        return
     wanted = [n for n in args.only.split(",") if n]
     unknown = set(wanted) - set(ORDER)
     if unknown:

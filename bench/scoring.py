@@ -59,12 +59,17 @@ class Engines:
             "int8+Scorer": lambda t: self.scorer.score([t]),
         }[name]
 
-    def probs(self, name: str, texts: list[str]) -> np.ndarray:
+    def ranking_scores(self, name: str, texts: list[str]) -> np.ndarray:
+        """Scores for AUROC, on the same scale for every engine: the head's raw output.
+
+        The HF pipeline gives sigmoid(logit); the ONNX engines give the raw logit (before the
+        manifest's Platt calibration, which is monotone when its slope is positive, as it
+        is for a trained model). Rankings, hence AUROC, are comparable.
+        """
         if name == "hf-torch":
             return common.hf_probs(self.pipe, texts)
-        if name == "onnx-fp32":
-            return self.fp32.predict_proba(texts)
-        return self.int8.predict_proba(texts)
+        model = self.fp32 if name == "onnx-fp32" else self.int8
+        return model.predict_logits(texts, calibrated=False)
 
 
 def throughput(engines: Engines, texts: list[str], rounds: int) -> dict[str, Any]:
@@ -103,7 +108,7 @@ def auroc(engines: Engines, rows: list[dict[str, Any]]) -> dict[str, Any]:
     texts = [r["text"] for r in rows]
     result: dict[str, Any] = {"rows": len(rows)}
     for name in ("hf-torch", "onnx-fp32", "onnx-int8"):
-        probs = engines.probs(name, texts)
+        probs = engines.ranking_scores(name, texts)
         per: dict[str, Any] = {}
         for j, head in enumerate(common.HEADS):
             for source in ["all", *sorted({r.get("source", "?") for r in rows})]:
@@ -178,6 +183,8 @@ def run(args: Any) -> dict[str, Any]:
         t0 = time.perf_counter()
         result["auroc"] = {"source": source, **auroc(engines, rows)}
         result["auroc"]["seconds"] = round(time.perf_counter() - t0, 1)
+        result["auroc"]["calibration_slopes"] = {
+            h: engines.int8.manifest.calibration(h).a for h in engines.int8.heads}
     result["ratios_vs_hf"] = ratios(result)
     return result
 
