@@ -1,0 +1,98 @@
+"""The benchmark helpers: statistics, interleaving, message sets, key parsing, fixed splits.
+
+Timing itself is never asserted (that is what the benchmarks report); these check that the
+harness measures what it says it measures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import common
+
+
+def test_bench_summary_reports_median_and_range() -> None:
+    assert common.summary([3.0, 1.0, 2.0, 10.0]) == {
+        "median": 2.5, "min": 1.0, "max": 10.0, "rounds": 4}
+    assert common.summary([])["median"] is None
+
+
+@pytest.mark.parametrize(("q", "expected"), [(0, 1.0), (50, 50.5), (99, 99.01), (100, 100.0)])
+def test_bench_percentile_interpolates(q: float, expected: float) -> None:
+    assert common.percentile([float(x) for x in range(100, 0, -1)], q) == pytest.approx(expected)
+
+
+def test_bench_interleave_rotates_order_and_drops_warmup() -> None:
+    calls: list[str] = []
+
+    def engine(name: str):  # type: ignore[no-untyped-def]
+        def run() -> int:
+            calls.append(name)
+            return len(calls)
+        return run
+
+    results = common.interleave({n: engine(n) for n in "ABC"}, rounds=3, warmup=1)
+    assert calls == list("ABC" "BCA" "CAB" "ABC")
+    assert {n: len(v) for n, v in results.items()} == {"A": 3, "B": 3, "C": 3}
+    assert results["A"] == [6, 8, 10]  # the warm-up round's values are not kept
+
+
+def test_bench_fixed_tokens_have_the_asked_length(tiny_model_dir: Path) -> None:
+    tok = common.hf_tokenizer(tiny_model_dir)
+    for n in (10, 40, 300):
+        texts = common.fixed_tokens(tok, n, 12, seed=n)
+        assert len(texts) == 12
+        counts = [len(e.ids) for e in tok.encode_batch(texts)]
+        assert max(abs(c - n) for c in counts) <= 2, counts
+
+
+def test_bench_fp32_copy_loads_and_differs_from_int8(tiny_model_dir: Path) -> None:
+    from triage.models.runtime import ScoringModel
+
+    with common.fp32_model_dir(tiny_model_dir) as fp32_dir:
+        fp32 = ScoringModel(fp32_dir, threads=1)
+        assert (fp32_dir / "model.onnx").read_bytes() == (
+            tiny_model_dir / "model-fp32.onnx").read_bytes()
+        assert (fp32_dir / "model.onnx").stat().st_size > (
+            tiny_model_dir / "model.onnx").stat().st_size
+        assert fp32.predict_proba(["my card was charged twice"]).shape == (1, 3)
+
+
+@pytest.mark.parametrize("stdout", [
+    json.dumps({"key": "trg_abc", "id": 1, "role": "agent"}) + "\n",
+    "created a key for bench\n" + json.dumps({"api_key": "trg_abc"}) + "\n",
+    "trg_abc\n",
+])
+def test_bench_http_parses_the_created_key(stdout: str) -> None:
+    from bench.http import parse_key
+
+    assert parse_key(stdout) == "trg_abc"
+
+
+def test_bench_retrain_split_is_fixed_and_disjoint() -> None:
+    from bench.retrain import split_rows, subsample
+
+    rows = [{"id": f"a{i}", "source": "airline", "text": f"t{i}", "frustration": i % 2}
+            for i in range(200)] + [{"id": "b1", "source": "other", "text": "x"}]
+    train, test = split_rows(rows, "airline")
+    again, _ = split_rows(list(reversed(rows)), "airline")
+    assert (len(train), len(test)) == (160, 40)
+    assert [r["id"] for r in train] == [r["id"] for r in again]
+    assert not {r["id"] for r in train} & {r["id"] for r in test}
+    small = subsample(train, ("frustration",), 50)
+    assert len(small) == 50 and len({r["id"] for r in small}) == 50
+
+
+def test_bench_peak_rss_sees_a_child_process() -> None:
+    import subprocess
+    import sys
+
+    code = "b = bytearray(80 * 2**20); import time; time.sleep(1.0)"
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    rss = common.PeakRSS(proc.pid, interval=0.05)
+    proc.wait()
+    memory = rss.stop()
+    assert memory["max_process_hwm_mib"] >= 80
