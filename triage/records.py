@@ -116,21 +116,28 @@ def iter_rows(
     `detail` holds `{"raw": line}`) and reading goes on; otherwise it raises RecordError.
     """
     fmt = detect_format(path, fmt)
-    source = str(path)
     if fmt == "parquet":
         yield from _iter_parquet(path)
         return
     with open_text(path) as handle:
-        try:
-            if fmt == "jsonl":
-                yield from _iter_jsonl(handle, source, on_bad_line)
-            else:
-                yield from _iter_csv(handle, source)
-        except UnicodeDecodeError as exc:
-            raise RecordError(f"invalid UTF-8 ({exc.reason}); re-save the file as UTF-8",
-                              source=source) from exc
-        except (EOFError, OSError) as exc:
-            raise RecordError(f"file is truncated or corrupt ({exc})", source=source) from exc
+        yield from iter_handle(handle, fmt, str(path), on_bad_line=on_bad_line)
+
+
+def iter_handle(
+    handle: IO[str], fmt: str, source: str, *,
+    on_bad_line: Callable[[RecordError], None] | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`iter_rows` over an open text handle (JSONL or CSV), e.g. a remote file's stream."""
+    try:
+        if fmt == "jsonl":
+            yield from _iter_jsonl(handle, source, on_bad_line)
+        else:
+            yield from _iter_csv(handle, source)
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"invalid UTF-8 ({exc.reason}); re-save the file as UTF-8",
+                          source=source) from exc
+    except (EOFError, OSError) as exc:
+        raise RecordError(f"file is truncated or corrupt ({exc})", source=source) from exc
 
 
 def _iter_jsonl(
