@@ -1,7 +1,7 @@
 """The API's routers, one module per resource."""
 
-from triage.api.routes import health, keys, queue, scoring, tickets
+from triage.api.routes import health, keys, page, queue, scoring, tickets
 
-ROUTERS = (scoring.router, tickets.router, queue.router, keys.router, health.router)
+ROUTERS = (scoring.router, tickets.router, queue.router, keys.router, health.router, page.router)
 
 __all__ = ["ROUTERS"]

@@ -1,0 +1,494 @@
+// The agents' queue page. Plain browser JavaScript, no build step, no dependencies.
+//
+// Customer text is untrusted: it only ever reaches the page through `textContent`
+// (never innerHTML), and the server's Content-Security-Policy allows no inline script.
+"use strict";
+
+(() => {
+  const STORAGE_KEY = "triage.key";
+  const HEADS = ["frustration", "churn_risk", "urgency"];
+  const HEAD_NAMES = { frustration: "frustration", churn_risk: "churn risk", urgency: "urgency" };
+  const LANES = ["supervisor", "needs_triage", "standard"];
+  const QUEUE_URL = "/v1/queue?limit=200&status=open&status=escalated&status=claimed";
+  const REFRESH_MS = 5000;
+  const PREVIEW_CHARS = 160;
+
+  const state = {
+    key: null,
+    nearBreachMinutes: 60,
+    skewMs: 0, // server clock minus this browser's clock
+    open: null, // the case shown in the panel: {number, held, expires}
+    previews: new Map(), // case number -> first line of the first customer message
+    pending: new Set(),
+    refreshing: false,
+    timer: null,
+    beat: null,
+    bannerFromRefresh: false,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // --- small helpers ------------------------------------------------------------------------
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function now() {
+    return new Date(Date.now() + state.skewMs);
+  }
+
+  function clock(value) {
+    const d = value instanceof Date ? value : new Date(value);
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function stamp(value) {
+    const d = new Date(value);
+    return `${d.toLocaleDateString()} ${clock(d)}`;
+  }
+
+  function duration(minutes) {
+    const m = Math.max(0, Math.round(minutes));
+    if (m < 60) return `${m} min`;
+    const h = Math.floor(m / 60);
+    if (h < 48) return `${h} h ${m % 60} min`;
+    return `${Math.floor(h / 24)} d ${h % 24} h`;
+  }
+
+  function firstLine(text) {
+    const line = (text || "").split(/\r?\n/).map((s) => s.trim()).find((s) => s) || "";
+    return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1)}…` : line;
+  }
+
+  function say(text) {
+    $("notice").textContent = text;
+  }
+
+  // --- the API ------------------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super(body.error || `HTTP ${status}`);
+      this.status = status;
+      this.body = body;
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Authorization: `Bearer ${state.key}` };
+    const init = { method, headers, cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (err) {
+      throw new ApiError(0, { error: "cannot reach the triage server; check that it is " +
+        "running, then retry", error_type: "NetworkError", detail: null });
+    }
+    if (res.status === 204) return null;
+    const data = await res.json().catch(() => null);
+    if (!res.ok) {
+      throw new ApiError(res.status, data && data.error ? data :
+        { error: `HTTP ${res.status} ${res.statusText}`, error_type: "HTTPError", detail: null });
+    }
+    return data;
+  }
+
+  const ticketPath = (number, action) =>
+    `/v1/tickets/${encodeURIComponent(number)}${action ? `/${action}` : ""}`;
+
+  // --- the error banner ---------------------------------------------------------------------
+
+  function showError(err, fromRefresh = false) {
+    const e = err instanceof ApiError ? err : new ApiError(0, {
+      error: String((err && err.message) || err), error_type: "PageError", detail: null });
+    $("banner-title").textContent =
+      `${e.body.error_type || "Error"}${e.status ? ` (HTTP ${e.status})` : ""}:`;
+    $("banner-text").textContent = e.body.error || "";
+    renderDetail(e.body.detail);
+    $("banner").hidden = false;
+    state.bannerFromRefresh = fromRefresh;
+    if (e.status === 401) signOut("The key was refused; enter a valid agent key.");
+  }
+
+  function renderDetail(detail) {
+    const list = $("banner-detail");
+    list.replaceChildren();
+    const items = Array.isArray(detail) ? detail.map((d) =>
+      d && typeof d === "object" && "message" in d ? `${d.field}: ${d.message}` : JSON.stringify(d))
+      : detail && typeof detail === "object"
+        ? Object.entries(detail).map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+        : [];
+    for (const item of items) list.append(el("li", "", item));
+  }
+
+  function hideError() {
+    $("banner").hidden = true;
+    state.bannerFromRefresh = false;
+  }
+
+  // --- the queue ----------------------------------------------------------------------------
+
+  async function refresh() {
+    if (state.refreshing || !state.key) return;
+    state.refreshing = true;
+    try {
+      const queue = await api("GET", QUEUE_URL);
+      state.skewMs = new Date(queue.now).getTime() - Date.now();
+      renderQueue(queue);
+      $("updated").textContent = `Updated ${clock(now())}`;
+      if (state.bannerFromRefresh) hideError();
+      fillPreviews(queue.entries);
+    } catch (err) {
+      showError(err, true);
+    } finally {
+      state.refreshing = false;
+    }
+  }
+
+  function renderQueue(queue) {
+    const at = new Date(queue.now);
+    let rank = 0;
+    const byLane = Object.fromEntries(LANES.map((lane) => [lane, []]));
+    for (const entry of queue.entries) {
+      const queued = entry.status !== "claimed";
+      if (queued) rank += 1;
+      (byLane[entry.lane] || byLane.standard).push(entryNode(entry, queued ? rank : null, at));
+    }
+    for (const lane of LANES) renderLane(lane, byLane[lane], queue.depth[lane] || 0);
+  }
+
+  function renderLane(lane, nodes, depth) {
+    const section = document.querySelector(`.lane[data-lane="${lane}"]`);
+    const claimed = nodes.filter((n) => n.dataset.status === "claimed").length;
+    section.querySelector(".count").textContent =
+      `(${depth} waiting${claimed ? `, ${claimed} claimed` : ""})`;
+    const list = section.querySelector(".entries");
+    if (!nodes.length) nodes = [el("li", "empty", "No tickets here.")];
+    list.replaceChildren(...nodes);
+  }
+
+  function entryNode(entry, rank, at) {
+    const li = el("li", `entry status-${entry.status}`);
+    li.dataset.case = entry.case_number;
+    li.dataset.status = entry.status;
+    const card = el("article");
+    card.setAttribute("aria-label", `Case ${entry.case_number}`);
+    card.append(entryHead(entry), entrySubject(entry), entryPlace(entry, rank));
+    card.append(scoreBars(entry), el("p", "why", `Why here: ${entry.explanation || "n/a"}`));
+    card.append(entryClock(entry, at), openButton(entry));
+    li.append(card);
+    return li;
+  }
+
+  function entryHead(entry) {
+    const head = el("header", "entry-head");
+    head.append(el("h3", "case-number", entry.case_number));
+    head.append(el("span", "tag channel", entry.channel));
+    head.append(el("span", `tag status`, entry.status.replaceAll("_", " ")));
+    if (entry.trend) head.append(el("span", `tag trend-${entry.trend}`, entry.trend));
+    return head;
+  }
+
+  function entrySubject(entry) {
+    const p = el("p", "subject");
+    p.textContent = entry.subject || state.previews.get(entry.case_number) || "…";
+    return p;
+  }
+
+  function entryPlace(entry, rank) {
+    const pos = entry.position === null ? "n/a" : entry.position.toFixed(1);
+    if (entry.lease) {
+      return el("p", "place claimed", `Claimed by ${entry.lease.holder}` +
+        (entry.lease.expires_at ? `, lease until ${clock(entry.lease.expires_at)}` : "") +
+        ` · position ${pos}`);
+    }
+    return el("p", "place", `#${rank} to be claimed · position ${pos} min`);
+  }
+
+  function scoreBars(entry) {
+    const box = el("div", "scores");
+    if (!entry.scores) {
+      box.append(el("p", "unscored", `Not scored (${entry.unscorable_reason || "no score"}):` +
+        " a person reads it first."));
+      return box;
+    }
+    for (const head of HEADS) box.append(scoreBar(head, entry.scores[head]));
+    return box;
+  }
+
+  function scoreBar(head, value) {
+    const row = el("div", "score");
+    const meter = el("meter");
+    Object.assign(meter, { min: 0, max: 1, low: 0.5, high: 0.8, optimum: 0, value });
+    meter.setAttribute("aria-label", HEAD_NAMES[head]);
+    row.append(el("span", "score-name", HEAD_NAMES[head]), meter,
+      el("span", "score-value", value.toFixed(2)));
+    return row;
+  }
+
+  function entryClock(entry, at) {
+    const box = el("p", "clock");
+    const p = entry.priority;
+    if (!p) return box;
+    box.append(el("span", "waiting", `Waiting ${duration(p.waiting_minutes)}`));
+    const sla = slaState(p, at);
+    box.append(el("span", `sla sla-${sla.state}`, sla.text));
+    return box;
+  }
+
+  function slaState(priority, at) {
+    const due = new Date(priority.sla_due_at);
+    const left = (due.getTime() - at.getTime()) / 60000;
+    if (priority.sla_breached || left <= 0) {
+      return { state: "breached", text: `⛔ SLA breached: was due ${clock(due)} ` +
+        `(${duration(-left)} ago)` };
+    }
+    if (left <= state.nearBreachMinutes) {
+      return { state: "near", text: `⚠ SLA near breach: due ${clock(due)} (in ${duration(left)})` };
+    }
+    return { state: "ok", text: `SLA due ${clock(due)} (in ${duration(left)})` };
+  }
+
+  function openButton(entry) {
+    const button = el("button", "open", `Open ${entry.case_number}`);
+    button.type = "button";
+    button.addEventListener("click", () => act(() => openCase(entry.case_number, false)));
+    return button;
+  }
+
+  // Queue entries carry no message text: fetch each case's first line once, a few at a time.
+  function fillPreviews(entries) {
+    const missing = entries.filter((e) => !e.subject && !state.previews.has(e.case_number) &&
+      !state.pending.has(e.case_number)).map((e) => e.case_number);
+    for (const number of missing) state.pending.add(number);
+    for (let i = 0; i < 4; i += 1) previewWorker(missing);
+  }
+
+  async function previewWorker(numbers) {
+    while (numbers.length) {
+      const number = numbers.shift();
+      try {
+        const c = await api("GET", ticketPath(number));
+        const first = c.messages.find((m) => m.author === "customer") || c.messages[0];
+        state.previews.set(number, firstLine(first ? first.text : "") || "(no text)");
+        setPreview(number);
+      } catch (err) {
+        if (err.status === 401) return showError(err);
+      } finally {
+        state.pending.delete(number);
+      }
+    }
+  }
+
+  function setPreview(number) {
+    for (const li of document.querySelectorAll(".entry")) {
+      if (li.dataset.case !== number) continue;
+      const p = li.querySelector(".subject");
+      if (p.textContent === "…") p.textContent = state.previews.get(number);
+    }
+  }
+
+  // --- one case -----------------------------------------------------------------------------
+
+  async function openCase(number, held) {
+    const c = await api("GET", ticketPath(number));
+    state.open = { number: c.case_number, held, expires: c.lease && c.lease.expires_at };
+    renderCase(c);
+    $("case").hidden = false;
+    if (held) startHeartbeat();
+    $("case-title").focus();
+  }
+
+  function renderCase(c) {
+    const held = state.open && state.open.held;
+    $("case-title").textContent = `${c.case_number}: ${c.subject || firstLine(
+      (c.messages[0] || {}).text) || "(no subject)"}`;
+    $("case-facts").textContent = caseFacts(c);
+    $("case-lease").textContent = c.lease ? `Claimed by ${c.lease.holder}` +
+      (c.lease.expires_at ? `, lease until ${clock(c.lease.expires_at)} (kept alive while ` +
+        "this panel is open)" : "") : "Not claimed.";
+    $("case-why").textContent = `Why: ${c.explanation || "n/a"}`;
+    $("transcript").replaceChildren(...c.messages.map(messageNode));
+    $("release").hidden = !held;
+    $("close-case").hidden = held;
+  }
+
+  function caseFacts(c) {
+    const parts = [`status ${c.status.replaceAll("_", " ")}`, `lane ${c.lane.replace("_", " ")}`,
+      `channel ${c.channel}`];
+    const who = c.customer;
+    if (who) {
+      parts.push(`customer ${who.customer_id}`);
+      if (who.customer_since) parts.push(`since ${who.customer_since}`);
+      if (who.tier) parts.push(`tier ${who.tier}`);
+    }
+    if (c.trend) parts.push(`trend ${c.trend}`);
+    if (c.repeat_contacts_7d) parts.push(`${c.repeat_contacts_7d} earlier contacts in 7 days`);
+    return parts.join(" · ");
+  }
+
+  function messageNode(m) {
+    const li = el("li", `message author-${m.author}`);
+    const who = m.author_name ? `${m.author} (${m.author_name})` : m.author;
+    li.append(el("p", "message-meta", `${who} · ${stamp(m.created_at)}`));
+    li.append(el("p", "message-text", m.text));
+    if (m.scores) {
+      const scores = HEADS.map((h) => `${HEAD_NAMES[h]} ${m.scores[h].toFixed(2)}`).join(" · ");
+      li.append(el("p", "message-scores", scores));
+    } else if (m.author === "customer" && m.unscorable_reason) {
+      li.append(el("p", "message-scores", `not scored: ${m.unscorable_reason}`));
+    }
+    return li;
+  }
+
+  function closeCase() {
+    stopHeartbeat();
+    state.open = null;
+    $("case").hidden = true;
+    $("escalate-reason").value = "";
+    $("feedback-form").reset();
+  }
+
+  function startHeartbeat() {
+    stopHeartbeat();
+    const left = state.open.expires ? new Date(state.open.expires) - now() : 60000;
+    const every = Math.min(60000, Math.max(5000, left / 3));
+    state.beat = setInterval(() => act(heartbeat), every);
+  }
+
+  function stopHeartbeat() {
+    if (state.beat) clearInterval(state.beat);
+    state.beat = null;
+  }
+
+  async function heartbeat() {
+    if (!state.open || !state.open.held) return;
+    try {
+      const c = await api("POST", ticketPath(state.open.number, "heartbeat"));
+      state.open.expires = c.lease && c.lease.expires_at;
+      $("case-lease").textContent = `Claimed by ${c.lease.holder}, lease until ` +
+        `${clock(c.lease.expires_at)} (kept alive while this panel is open)`;
+    } catch (err) {
+      stopHeartbeat();
+      state.open.held = false;
+      throw err;
+    }
+  }
+
+  // --- actions ------------------------------------------------------------------------------
+
+  async function act(fn) {
+    try {
+      await fn();
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  async function claimNext() {
+    const c = await api("POST", "/v1/queue/claim");
+    if (c === null) {
+      say("Nothing to claim: every lane is empty.");
+      return;
+    }
+    say(`Claimed ${c.case_number}.`);
+    await openCase(c.case_number, true);
+    await refresh();
+  }
+
+  async function finish(action, body, message) {
+    const number = state.open.number;
+    await api("POST", ticketPath(number, action), body);
+    say(`${number} ${message}.`);
+    closeCase();
+    await refresh();
+  }
+
+  async function sendFeedback(form) {
+    const data = new FormData(form);
+    const labels = {};
+    for (const head of HEADS) if (data.get(head)) labels[head] = Number(data.get(head));
+    const body = {};
+    if (Object.keys(labels).length) body.labels = labels;
+    if (data.get("csat")) body.csat = Number(data.get("csat"));
+    if (data.get("comment").trim()) body.comment = data.get("comment").trim();
+    if (!Object.keys(body).length) {
+      throw new ApiError(0, { error: "nothing to send: pick a label correction or a CSAT " +
+        "score, or write a comment", error_type: "InputError", detail: null });
+    }
+    await api("POST", ticketPath(state.open.number, "feedback"), body);
+    form.reset();
+    say(`Feedback on ${state.open.number} saved. Thank you.`);
+  }
+
+  // --- the key and the page's life ----------------------------------------------------------
+
+  async function useKey(key) {
+    state.key = key;
+    const model = await api("GET", "/v1/model");
+    sessionStorage.setItem(STORAGE_KEY, key);
+    const config = (model.policy && model.policy.config) || {};
+    if (typeof config.sla_near_breach_minutes === "number") {
+      state.nearBreachMinutes = config.sla_near_breach_minutes;
+    }
+    $("meta").textContent = `model ${model.model_version} · policy ${model.policy.version}`;
+    $("key-panel").hidden = true;
+    $("work").hidden = false;
+    $("sign-out").hidden = false;
+    hideError();
+    await refresh();
+    state.timer = setInterval(() => {
+      if ($("auto").checked && document.visibilityState !== "hidden") refresh();
+    }, REFRESH_MS);
+  }
+
+  function signOut(message) {
+    clearInterval(state.timer);
+    closeCase();
+    state.key = null;
+    state.pending.clear();
+    sessionStorage.removeItem(STORAGE_KEY);
+    $("work").hidden = true;
+    $("sign-out").hidden = true;
+    $("key-panel").hidden = false;
+    $("meta").textContent = "";
+    say(message || "Key forgotten.");
+  }
+
+  function on(id, event, fn) {
+    $(id).addEventListener(event, (ev) => {
+      if (event === "submit") ev.preventDefault();
+      act(() => fn(ev));
+    });
+  }
+
+  function wire() {
+    on("key-form", "submit", () => useKey($("key-input").value.trim()).finally(() => {
+      $("key-input").value = "";
+    }));
+    on("sign-out", "click", () => signOut());
+    on("banner-close", "click", hideError);
+    on("claim", "click", claimNext);
+    on("refresh", "click", refresh);
+    on("resolve", "click", () => finish("resolve", undefined, "resolved"));
+    on("release", "click", () => finish("release", undefined, "released to the queue"));
+    on("escalate-form", "submit", () => finish("escalate",
+      $("escalate-reason").value.trim() ? { reason: $("escalate-reason").value.trim() } : undefined,
+      "escalated to the supervisor lane"));
+    on("close-case", "click", closeCase);
+    on("feedback-form", "submit", (ev) => sendFeedback(ev.target));
+    $("case-title").tabIndex = -1;
+  }
+
+  wire();
+  const saved = sessionStorage.getItem(STORAGE_KEY);
+  if (saved) act(() => useKey(saved));
+})();
