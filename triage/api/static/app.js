@@ -17,7 +17,7 @@
     key: null,
     nearBreachMinutes: 60,
     skewMs: 0, // server clock minus this browser's clock
-    open: null, // the case shown in the panel: {number, held, expires}
+    open: null, // the case shown in the panel: {number, holder, held, expires}
     previews: new Map(), // case number -> first line of the first customer message
     pending: new Set(),
     refreshing: false,
@@ -208,7 +208,7 @@
     if (entry.lease) {
       return el("p", "place claimed", `Claimed by ${entry.lease.holder}` +
         (entry.lease.expires_at ? `, lease until ${clock(entry.lease.expires_at)}` : "") +
-        ` · position ${pos}`);
+        ` · position ${pos} min`);
     }
     return el("p", "place", `#${rank} to be claimed · position ${pos} min`);
   }
@@ -248,7 +248,7 @@
     const due = new Date(priority.sla_due_at);
     const left = (due.getTime() - at.getTime()) / 60000;
     if (priority.sla_breached || left <= 0) {
-      return { state: "breached", text: `⛔ SLA breached: was due ${clock(due)} ` +
+      return { state: "breached", text: `⚠ SLA BREACHED: was due ${clock(due)} ` +
         `(${duration(-left)} ago)` };
     }
     if (left <= state.nearBreachMinutes) {
@@ -260,7 +260,7 @@
   function openButton(entry) {
     const button = el("button", "open", `Open ${entry.case_number}`);
     button.type = "button";
-    button.addEventListener("click", () => act(() => openCase(entry.case_number, false)));
+    button.addEventListener("click", () => act(() => openCase(entry.case_number, null)));
     return button;
   }
 
@@ -298,9 +298,11 @@
 
   // --- one case -----------------------------------------------------------------------------
 
-  async function openCase(number, held) {
+  // `holder`: our name on the lease when we just claimed it (null to only look at the case).
+  async function openCase(number, holder) {
     const c = await api("GET", ticketPath(number));
-    state.open = { number: c.case_number, held, expires: c.lease && c.lease.expires_at };
+    const held = Boolean(holder);
+    state.open = { number: c.case_number, holder, held, expires: c.lease && c.lease.expires_at };
     renderCase(c);
     $("case").hidden = false;
     if (held) startHeartbeat();
@@ -390,6 +392,25 @@
       await fn();
     } catch (err) {
       showError(err);
+      if (state.key && err instanceof ApiError && err.status >= 400) await resync();
+    }
+  }
+
+  // After a refused action (say the lease expired, or someone else acted first), show the
+  // queue and the open case as they are now; the banner keeps saying what went wrong.
+  async function resync() {
+    await refresh();
+    if (!state.open) return;
+    try {
+      const c = await api("GET", ticketPath(state.open.number));
+      const mine = c.status === "claimed" && c.lease && c.lease.holder === state.open.holder;
+      if (!mine) {
+        stopHeartbeat();
+        state.open.held = false;
+      }
+      renderCase(c);
+    } catch (err) {
+      // the banner already explains the first failure
     }
   }
 
@@ -400,7 +421,7 @@
       return;
     }
     say(`Claimed ${c.case_number}.`);
-    await openCase(c.case_number, true);
+    await openCase(c.case_number, c.lease && c.lease.holder);
     await refresh();
   }
 
