@@ -27,7 +27,7 @@ RUN pip wheel --no-deps --wheel-dir /wheels .
 # --- the model, trained from data/samples ----------------------------------------------------
 FROM ${PYTHON_IMAGE} AS trainer
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1 \
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TRIAGE_MODEL_DIR=/models/default
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 COPY --from=wheel /wheels /wheels
 RUN pip install "$(ls /wheels/triage-*.whl)[train]"

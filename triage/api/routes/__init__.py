@@ -2,6 +2,7 @@
 
 from triage.api.routes import health, keys, page, queue, scoring, tickets
 
-ROUTERS = (scoring.router, tickets.router, queue.router, keys.router, health.router, page.router)
+ROUTERS = (scoring.router, tickets.router, queue.router, keys.router, health.router,
+           page.router)
 
 __all__ = ["ROUTERS"]
