@@ -260,6 +260,8 @@ def test_api_missing_model_answers_503_but_the_queue_works(tmp_path: Path) -> No
         assert_error(api.call("POST", "/v1/tickets", json={"text": CALM}), 503, "ModelError")
         assert api.call("GET", "/v1/queue").status_code == 200
         assert api.call("POST", "/v1/queue/claim").status_code == 204
+        assert_error(api.call("POST", "/v1/tickets/CS-2026-000001/messages",
+                              json={"text": "On it.", "author": "agent"}), 404, "NotFound")
 
 
 def test_api_model_reports_manifest_and_policy(lone_api: Api) -> None:

@@ -324,6 +324,8 @@ def test_cases_agent_reply_waits_on_customer_until_they_answer(cases: Cases,
     number = cases.intake(NewTicket(CALM), "a").case["case_number"]
     cases.claim("bob")
     clock.advance(minutes=20)
+    with pytest.raises(InputError, match="empty"):
+        cases.add_message(number, "  ", "agent", "bob")
     waiting = cases.add_message(number, "Here is how: open Settings.", "agent", "bob").case
     assert (waiting["status"], waiting["lease"], waiting["position"]) == \
         ("waiting_on_customer", None, None)

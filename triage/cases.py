@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
-from triage.errors import Conflict, InputError, NotFound
+from triage.errors import Conflict, InputError, NotFound, TextTooLong
 from triage.priority import LANES, POLICY_VERSION, PolicyConfig, Priority, TicketFacts, prioritize
 from triage.records import HEADS
 from triage.scoring import Score, Scorer
@@ -146,7 +146,10 @@ class Cases:
         """Add a customer message (re-scores the case) or an agent reply (waits on customer)."""
         if author not in ("customer", "agent"):
             raise InputError(f"author is {author!r}; expected 'customer' or 'agent'")
-        self.scorer.check(text)
+        if author == "customer":
+            self.scorer.check(text)
+        else:
+            _check_reply(text, getattr(self.scorer, "max_chars", 20_000))
         score = self._score(text) if author == "customer" else None
         now = self.clock()
         with self.db.write() as s:
@@ -622,6 +625,14 @@ def _message_scores(score: Score | None) -> dict[str, Any]:
 
 def _model_version(recent: Sequence[Message], scorer: Scorer) -> str:
     return next((m.model_version for m in recent if m.model_version), scorer.version)
+
+
+def _check_reply(text: str, max_chars: int) -> None:
+    """An agent reply is not scored, but must still be a sane message."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("text is empty; send the agent's reply in 'text'")
+    if len(text) > max_chars:
+        raise TextTooLong(f"text has {len(text)} characters, the limit is {max_chars}")
 
 
 def _holds_text(recent: Sequence[Message], text: str) -> bool:
