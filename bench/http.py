@@ -263,8 +263,94 @@ def chart(result: dict[str, Any], out: Path) -> None:
     common.save_png(fig, out, "http")
 
 
+def profile(args: Any) -> dict[str, Any]:
+    """Where a 1-worker server spends its time under POST /v1/score at concurrency 8.
+
+    py-spy samples the server (all threads, native frames off) while the load runs; the
+    result lists the frames with the most samples, inclusive and own ("self").
+    """
+    import shutil
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    path = common.model_dir(args.model)
+    bodies = Bodies([r["text"] for r in common.sample_rows()])
+    with tempfile.TemporaryDirectory(prefix="bench-http-profile-") as tmp:
+        server = Server(path, 1, args.threads, Path(tmp))
+        try:
+            server.wait_ready()
+            asyncio.run(load(server.url, server.headers(), "/v1/score", 8, 200, 30, bodies))
+            raw = Path(tmp) / "profile.txt"
+            spy_proc = subprocess.Popen([spy, "record", "--pid", str(server.proc.pid), "-r",
+                                         "200", "-f", "raw", "-o", str(raw), "--subprocesses",
+                                         "-d", "12"], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
+            time.sleep(1.0)
+            stats = asyncio.run(load(server.url, server.headers(), "/v1/score", 8, 100_000,
+                                     10, bodies))
+            spy_proc.wait(timeout=60)
+            stacks = raw.read_text() if raw.is_file() else ""
+        finally:
+            server.stop()
+    return {"load": stats, "top": top_frames(stacks)}
+
+
+IDLE = ("Condition.wait", "EpollSelector.select", "Queue.get", "Event.wait",
+        "select (selectors", "_worker (concurrent")
+CATEGORIES = (  # first match from the leaf up names the stack's category
+    ("onnxruntime inference", ("Session.run (onnxruntime",)),
+    ("tokenizer", ("encode_batch", "Tokenizer.encode", "ScoringModel._windows")),
+    ("language gate", ("py3langid", "LanguageGate")),
+    ("text preparation", ("textprep",)),
+    ("database (auth key lookup, SQLAlchemy)", ("sqlalchemy", "sqlite3", "triage/keys")),
+    ("JSON and validation (pydantic)", ("pydantic", "json")),
+    ("HTTP and framework (uvicorn, starlette, fastapi, anyio, asyncio)",
+     ("uvicorn", "h11", "starlette", "fastapi", "anyio", "asyncio")),
+)
+
+
+def top_frames(collapsed: str, n: int = 20) -> dict[str, Any]:
+    """Busy samples (idle waits dropped) by category, and the frames with most own time."""
+    own: Counter[str] = Counter()
+    category: Counter[str] = Counter()
+    busy = idle = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames, k = stack.split(";"), int(count)
+        if any(frames[-1].startswith(w) for w in IDLE):
+            idle += k
+            continue
+        busy += k
+        own[frames[-1]] += k
+        category[_category(frames)] += k
+    if not busy:
+        return {"busy_samples": 0, "idle_samples": idle}
+    return {"busy_samples": busy, "idle_samples": idle,
+            "by_category": {c: round(k / busy, 3) for c, k in category.most_common()},
+            "self": {f: round(k / busy, 3) for f, k in own.most_common(n)}}
+
+
+def _category(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, needles in CATEGORIES:
+            if any(needle in frame for needle in needles):
+                return name
+    return "other"
+
+
 def main() -> None:
-    args = common.parse(common.parser(__doc__.splitlines()[0]))
+    p = common.parser(__doc__.splitlines()[0])
+    p.add_argument("--profile", action="store_true",
+                   help="only profile a 1-worker server under /v1/score at concurrency 8 "
+                        "with py-spy; writes http-profile.json")
+    args = common.parse(p)
+    if args.profile:
+        common.write_json(args.out, "http-profile",
+                          {"benchmark": "http-profile", "machine": common.machine(),
+                           "model": common.model_info(common.model_dir(args.model)),
+                           **profile(args)})
+        return
     result = run(args)
     common.write_json(args.out, "http", result)
     chart(result, args.out)
