@@ -18,7 +18,7 @@ class TrainConfig:
 
     base_model: str = "minilm"
     max_length: int = 128
-    epochs: int = 5
+    epochs: int = 3
     batch_size: int = 16
     learning_rate: float = 8e-5
     head_learning_rate: float = 1e-3

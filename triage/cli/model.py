@@ -16,7 +16,7 @@ def train_cmd(
     data: Annotated[Path, typer.Argument(help="Labelled tickets: a .jsonl/.csv file or a folder.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
     base: Annotated[str, typer.Option(help="'minilm', 'tiny' or a checkpoint dir.")] = "minilm",
-    epochs: Annotated[int, typer.Option(envvar="TRIAGE_TRAIN_EPOCHS")] = 5,
+    epochs: Annotated[int, typer.Option(envvar="TRIAGE_TRAIN_EPOCHS")] = 3,
     batch_size: Annotated[int, typer.Option()] = 16,
     learning_rate: Annotated[float, typer.Option()] = 8e-5,
     max_length: Annotated[int, typer.Option()] = 128,
