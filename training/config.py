@@ -27,6 +27,7 @@ class TrainConfig:
     seed: int = 13
     val_fraction: float = 0.15
     heldout_fraction: float = 0.15
+    augment_share: float = 0.5
     contrastive_epochs: int = 0
     contrastive_pairs: int = 4000
     max_steps: int | None = None

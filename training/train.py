@@ -22,6 +22,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
+from training.augment import augment
 from training.calibrate import apply_platt, best_thresholds, fit_platt
 from training.config import TrainConfig
 from training.contrastive import contrastive_stage
@@ -139,7 +140,11 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
             for epoch in range(1, config.epochs + 1):
                 model.train()
                 losses = []
-                for ids, mask, labels in batches(splits["train"], tokenizer, config.batch_size,
+                train = splits["train"]
+                if config.augment_share:
+                    train = Split(augment(train.texts, rng, config.augment_share),
+                                  train.labels, train.records)
+                for ids, mask, labels in batches(train, tokenizer, config.batch_size,
                                                  config.max_length, shuffle=True, rng=rng):
                     loss = masked_bce(model(input_ids=ids, attention_mask=mask).logits, labels)
                     loss.backward()

@@ -1,0 +1,81 @@
+"""Counterfactual augmentation: teach the model that who writes, and from where, and in
+which spelling, does not matter.
+
+During fine-tuning a share of the training messages is re-written each epoch with a random
+greeting or sign-off carrying a name, a place line, or US/UK spelling and informal dialect
+markers, keeping the labels. The name and place pools here are deliberately different from
+the ones the parity check (`triage/parity.py`) measures with, so the check stays honest.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+FIRST = ["Aisha", "Liam", "Chen", "Fatima", "Diego", "Olga", "Kwame", "Hiroshi", "Ingrid",
+         "Rahul", "Zanele", "Mateo", "Siobhan", "Tariq", "Yuki", "Amara", "Bogdan", "Leilani",
+         "DeShawn", "Marisol", "Anh", "Kofi", "Ewa", "Haruto", "Nadia", "Jamal", "Björn",
+         "Camila", "Ravi", "Thandiwe", "Connor", "Mei", "Oksana", "Tomás", "Imani", "Arjun",
+         "Grace", "Mustafa", "Sakura", "Precious", "Hamza", "Elena", "Tyrone", "Parisa"]
+LAST = ["Okafor", "Kowalski", "Nakamura", "Hernández", "O'Brien", "Patel", "Haddad", "Nguyen",
+        "Johansson", "Mensah", "Rossi", "Kim", "Dubois", "Abdullah", "Fernandes", "Jackson",
+        "Ivanova", "Murphy", "Banerjee", "Tanaka", "Van der Berg", "Mahlangu", "Cohen",
+        "Silva", "Yilmaz", "Kaur", "Williams", "Osei", "Schmidt", "Castillo"]
+PLACES = ["Nairobi", "Leeds", "Chennai", "Houston", "Kraków", "Manchester", "Cebu", "Accra",
+          "Bristol", "Detroit", "Karachi", "Lisbon", "Dublin", "Atlanta", "Lima", "Cardiff",
+          "Brisbane", "Johannesburg", "Hanoi", "Cairo", "Mississippi", "Kerala", "Ontario",
+          "Yorkshire", "Queensland", "the Bronx", "rural Wales", "Punjab", "Soweto", "Texas"]
+_GREETINGS = ["Hi, {first} here. ", "Hello, this is {full}. ", "My name is {full}. ",
+              "{first} here - ", "Hey it's {first}. ", "Good morning, {full} writing. "]
+_SIGNOFFS = ["\n\nThanks,\n{first}", "\n\nRegards,\n{full}", "\n- {first}", " Cheers, {first}",
+             "\n\nKind regards\n{full}\n{place}", " ({full})", "\n\nSent from {place}",
+             " I'm based in {place}.", "\n\n{full}, {place}"]
+_SPELLING = [("color", "colour"), ("center", "centre"), ("canceled", "cancelled"),
+             ("organize", "organise"), ("apologize", "apologise"), ("program", "programme"),
+             ("favorite", "favourite"), ("mom", "mum"), ("check", "cheque"),
+             ("realize", "realise"), ("license", "licence"), ("traveling", "travelling"),
+             ("behavior", "behaviour"), ("neighbor", "neighbour"), ("gray", "grey")]
+_DIALECT = [(r"\byou all\b", "y'all"), (r"\bgoing to\b", "gonna"), (r"\bwant to\b", "wanna"),
+            (r"\bisn't it\b", "innit"), (r"\bmy friend\b", "my mate"), (r"\bdo not\b", "don't"),
+            (r"\bI am\b", "I'm"), (r"\bhave got\b", "have gotten"), (r"\bvery\b", "real"),
+            (r"\bthank you\b", "ta"), (r"\bplease\b", "pls"), (r"\bthe\b", "da")]
+
+
+def _identity(rng: random.Random) -> dict[str, str]:
+    first = rng.choice(FIRST)
+    return {"first": first, "full": f"{first} {rng.choice(LAST)}", "place": rng.choice(PLACES)}
+
+
+def with_identity(text: str, rng: random.Random) -> str:
+    """`text` with a random greeting and/or sign-off naming someone and somewhere."""
+    who = _identity(rng)
+    choice = rng.random()
+    if choice < 0.35:
+        return rng.choice(_GREETINGS).format(**who) + text
+    if choice < 0.7:
+        return text + rng.choice(_SIGNOFFS).format(**who)
+    return rng.choice(_GREETINGS).format(**who) + text + rng.choice(_SIGNOFFS).format(**who)
+
+
+def with_dialect(text: str, rng: random.Random) -> str:
+    """`text` in the other spelling system, with some informal markers."""
+    for us, uk in _SPELLING:
+        a, b = (us, uk) if rng.random() < 0.5 else (uk, us)
+        text = re.sub(rf"\b{a}\b", b, text, flags=re.IGNORECASE)
+    for pattern, repl in _DIALECT:
+        if rng.random() < 0.5:
+            text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
+    return text
+
+
+def augment(texts: list[str], rng: random.Random, share: float) -> list[str]:
+    """A copy of `texts` with about `share` of them re-written by the functions above."""
+    out = []
+    for text in texts:
+        roll = rng.random()
+        if roll < share * 0.7:
+            text = with_identity(text, rng)
+        elif roll < share:
+            text = with_dialect(text, rng)
+        out.append(text)
+    return out
