@@ -120,3 +120,20 @@ def test_training_real_minilm_exports_with_parity(tmp_path: Path) -> None:
     (fp32_dir / "model.onnx").write_bytes((out / "model-fp32.onnx").read_bytes())
     onnx_logits = ScoringModel(fp32_dir, verify_hashes=False).predict_logits(texts)
     np.testing.assert_allclose(1 / (1 + np.exp(-onnx_logits)), hf, atol=1e-4)
+
+
+def test_training_augment_rewrites_a_share_and_never_uses_parity_pools() -> None:
+    import random
+
+    from training.augment import FIRST, LAST, PLACES, augment
+    from triage.parity import NAMES
+    from triage.parity import PLACES as PARITY_PLACES
+
+    texts = [f"message {i} about my card" for i in range(1000)]
+    out = augment(texts, random.Random(0), 0.5)
+    changed = sum(a != b for a, b in zip(texts, out, strict=True))
+    assert 0.25 < changed / len(texts) < 0.55
+    assert all(t in o for t, o in zip(texts, out, strict=True) if "message" in o)
+    assert augment(texts, random.Random(0), 0.5) == out
+    parity_words = {w for n in NAMES for w in n.split()} | set(PARITY_PLACES)
+    assert not parity_words & (set(FIRST) | set(LAST) | set(PLACES))

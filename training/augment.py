@@ -17,7 +17,7 @@ FIRST = ["Aisha", "Liam", "Chen", "Fatima", "Diego", "Olga", "Kwame", "Hiroshi",
          "DeShawn", "Marisol", "Anh", "Kofi", "Ewa", "Haruto", "Nadia", "Jamal", "Björn",
          "Camila", "Ravi", "Thandiwe", "Connor", "Mei", "Oksana", "Tomás", "Imani", "Arjun",
          "Grace", "Mustafa", "Sakura", "Precious", "Hamza", "Elena", "Tyrone", "Parisa"]
-LAST = ["Okafor", "Kowalski", "Nakamura", "Hernández", "O'Brien", "Patel", "Haddad", "Nguyen",
+LAST = ["Okafor", "Kowalski", "Nakamura", "Hernández", "O'Brien", "Patel", "Haddad", "Pham",
         "Johansson", "Mensah", "Rossi", "Kim", "Dubois", "Abdullah", "Fernandes", "Jackson",
         "Ivanova", "Murphy", "Banerjee", "Tanaka", "Van der Berg", "Mahlangu", "Cohen",
         "Silva", "Yilmaz", "Kaur", "Williams", "Osei", "Schmidt", "Castillo"]
