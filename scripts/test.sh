@@ -12,4 +12,10 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     for _ in $(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
   fi
 fi
+# The queue page is tested in a real headless Chromium (Debian's package; Playwright drives
+# it, never downloading a browser of its own).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+    >/dev/null 2>&1 || echo "warning: could not install chromium; the browser test will skip" >&2
+fi
 exec python -m pytest "$@"
