@@ -1,101 +1,48 @@
-"""The service layer: cases from intake to resolution, on top of the scorer, policy and store.
-
-A case (ticket) holds a transcript. Each customer message is scored, and the ticket's scores
-are the **recency-weighted max** over its last `WINDOW` scorable customer messages: the
-k-th newest counts `DECAY**k` times its score, so one furious message keeps a ticket warm
-for a while after the customer calms down, but not forever. The **trend** compares the two
-newest scorable customer messages: `worsening` when some head rose by `TREND_DELTA` or more
-(and more than any head fell), `improving` in the opposite case, else `steady`.
-
-**Positions** come from the pure policy (`triage.priority`). The store keeps, per ticket,
-the policy's boost as of the last evaluation and the sort key `waiting_since - boost`, so the
-database orders and claims tickets by position. The boost changes on its own only around the
-first-response SLA (the ramp before the due time, and escalation after a breach): each
-evaluation stores `review_at`, the next moment the policy's answer can change by itself, and
-a sweep (before every queue read and claim, and in the API's background task) re-evaluates
-due tickets, at most every `review_seconds` during a ramp. Positions shown in responses are
-always recomputed at the moment of the request. Expired leases are returned to the queue by
-the same sweep.
-
-Every state change is one store transaction and writes the audit log.
-"""
+"""`Cases`: every state change of a case, each one store transaction with its audit rows."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from triage.errors import Conflict, InputError, NotFound, TextTooLong
-from triage.priority import LANES, POLICY_VERSION, PolicyConfig, Priority, TicketFacts, prioritize
+from triage.cases.conversation import WINDOW, conversation
+from triage.cases.inputs import (
+    Labels,
+    NewTicket,
+    Outcome,
+    check_lanes,
+    check_reply,
+    check_statuses,
+    holds_text,
+)
+from triage.cases.labels import export_labels
+from triage.cases.placement import Placement
+from triage.cases.views import (
+    audit_view,
+    case_view,
+    feedback_view,
+    history_view,
+    iso,
+    message_view,
+    scores_of,
+)
+from triage.errors import Conflict, InputError, NotFound
+from triage.priority import LANES, POLICY_VERSION, PolicyConfig
 from triage.records import HEADS
 from triage.scoring import Score, Scorer
-from triage.store import QUEUED, STATUSES, Database
+from triage.store import Database
 from triage.store import queue as q
 from triage.store import repository as repo
 from triage.store.database import DuplicateRow
 from triage.store.tables import Message, Ticket
 
-DECAY = 0.75
-WINDOW = 10
-TREND_DELTA = 0.15
 REPEAT_DAYS = 7
 SYSTEM = "system"
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class CustomerFacts:
-    """What a helpdesk tells us about the customer (names and regions are never stored)."""
-
-    customer_id: str
-    customer_since: date | None = None
-    tier: str | None = None
-    plan: str | None = None
-    lifetime_value: float | None = None
-
-
-@dataclass(frozen=True)
-class NewTicket:
-    """An intake request: the customer's first message and where it came from."""
-
-    text: str
-    channel: str = "api"
-    subject: str | None = None
-    source: str = "api"
-    external_id: str | None = None
-    created_at: datetime | None = None
-    customer: CustomerFacts | None = None
-
-
-@dataclass(frozen=True)
-class Labels:
-    """An agent's correction of the model (per head 0/1, None = no opinion) and/or CSAT."""
-
-    frustration: int | None = None
-    churn_risk: int | None = None
-    urgency: int | None = None
-    csat: int | None = None
-    comment: str | None = None
-    message_id: int | None = None
-
-    def heads(self) -> dict[str, int | None]:
-        return {h: getattr(self, h) for h in HEADS}
-
-
-@dataclass
-class Outcome:
-    """A case as the API returns it, plus whether this call created it."""
-
-    case: dict[str, Any]
-    created: bool = False
-    appended: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Cases:
@@ -121,7 +68,7 @@ class Cases:
         self.policy = policy or PolicyConfig()
         self.lease = timedelta(seconds=lease_seconds)
         self.explain_top = explain_top
-        self.review_step = timedelta(seconds=review_seconds)
+        self.placement = Placement(self.policy, timedelta(seconds=review_seconds))
         self.clock = clock
         self.on_score = on_score
 
@@ -149,7 +96,7 @@ class Cases:
         if author == "customer":
             self.scorer.check(text)
         else:
-            _check_reply(text, getattr(self.scorer, "max_chars", 20_000))
+            check_reply(text, getattr(self.scorer, "max_chars", 20_000))
         score = self._score(text) if author == "customer" else None
         now = self.clock()
         with self.db.write() as s:
@@ -163,7 +110,7 @@ class Cases:
             if new.external_id is not None:
                 t = repo.find_by_external_id(s, new.source, new.external_id, lock=True)
                 if t is not None:
-                    if _holds_text(repo.recent_customer_messages(s, t.id, WINDOW), new.text):
+                    if holds_text(repo.recent_customer_messages(s, t.id, WINDOW), new.text):
                         return Outcome(self._view(s, t, now))
                     self._append(s, t, new.text, "customer", score, now, actor, None,
                                  new.created_at)
@@ -222,10 +169,10 @@ class Cases:
         recent = repo.recent_customer_messages(s, t.id, WINDOW)
         convo = conversation(recent)
         repo.update_ticket(s, t, **convo, model_version=_model_version(recent, self.scorer))
-        p = self._evaluate(s, t, now, actor)
+        p = self.placement.place(s, t, now, actor)
         repo.add_history(s, t, now, message_id)
         repo.add_audit(s, t.id, now, actor, "scored", {
-            "message_id": message_id, "scores": _scores_of(t), "scorable": t.scorable,
+            "message_id": message_id, "scores": scores_of(t), "scorable": t.scorable,
             "reason": t.unscorable_reason, "trend": t.trend, "lane": p.lane,
             "boost_minutes": round(p.boost_minutes, 2), "model_version": t.model_version,
             "policy": p.policy})
@@ -235,7 +182,7 @@ class Cases:
     def queue(self, *, lanes: Sequence[str] | None = None,
               statuses: Sequence[str] | None = None, limit: int = 50) -> dict[str, Any]:
         """The queue in claim order, with each entry's position and explanation at `now`."""
-        lanes, statuses = _check_lanes(lanes), _check_statuses(statuses)
+        lanes, statuses = check_lanes(lanes), check_statuses(statuses)
         now = self.sweep()
         with self.db.read() as s:
             rows = q.list_queue(s, lanes=lanes, statuses=statuses, limit=limit)
@@ -246,7 +193,7 @@ class Cases:
 
     def claim(self, actor: str, lanes: Sequence[str] | None = None) -> dict[str, Any] | None:
         """Atomically take the top queued ticket with a lease; None when nothing is queued."""
-        lanes = _check_lanes(lanes)
+        lanes = check_lanes(lanes)
         now = self.clock()
         with self.db.write() as s:
             self._sweep(s, now)
@@ -319,9 +266,9 @@ class Cases:
         for t in q.lock_due_work(s, now):
             if t.status == "claimed":
                 self._requeue(s, t, now, SYSTEM, "lease_expired", {
-                    "holder": t.lease_holder, "expired_at": _iso(t.lease_expires_at)})
+                    "holder": t.lease_holder, "expired_at": iso(t.lease_expires_at)})
             else:
-                self._evaluate(s, t, now, SYSTEM)
+                self.placement.place(s, t, now, SYSTEM)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -331,10 +278,10 @@ class Cases:
         with self.db.read() as s:
             t = self._find(s, ref)
             view = self._view(s, t, now)
-            view["messages"] = [_message_view(m) for m in repo.messages(s, t.id)]
-            view["score_history"] = [_history_view(h) for h in repo.history(s, t.id)]
-            view["audit"] = [_audit_view(a) for a in repo.audit(s, t.id)]
-            view["feedback"] = [_feedback_view(f) for f in repo.feedback(s, t.id)]
+            view["messages"] = [message_view(m) for m in repo.messages(s, t.id)]
+            view["score_history"] = [history_view(h) for h in repo.history(s, t.id)]
+            view["audit"] = [audit_view(a) for a in repo.audit(s, t.id)]
+            view["feedback"] = [feedback_view(f) for f in repo.feedback(s, t.id)]
             return view
 
     def lease_expiries(self) -> int:
@@ -362,7 +309,7 @@ class Cases:
             repo.add_audit(s, t.id, now, actor, "feedback", {"feedback_id": row.id,
                            "message_id": row.message_id, "labels": labels.heads(),
                            "csat": labels.csat})
-            return _feedback_view(row)
+            return feedback_view(row)
 
     def export_labels(self, out: IO[str], *, csat_as_frustration: bool = False) -> int:
         """Write corrected messages as labelled-ticket JSONL (`triage train` reads it)."""
@@ -370,41 +317,12 @@ class Cases:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _evaluate(self, s: Any, t: Ticket, now: datetime, actor: str) -> Priority:
-        p = prioritize(self._facts(t), now, self.policy)
-        status = t.status
-        if status in QUEUED:
-            status = "escalated" if p.lane == "supervisor" else "open"
-        if p.lane != t.lane:
-            repo.add_audit(s, t.id, now, actor, "lane", {
-                "from": t.lane, "to": p.lane, "reason": p.escalation_reason})
-        repo.update_ticket(
-            s, t, lane=p.lane, status=status, boost_minutes=p.boost_minutes,
-            queue_key=q.queue_key(t.waiting_since, p.boost_minutes), sla_due_at=p.sla_due_at,
-            review_at=self._review_at(p, t, now) if status in QUEUED else None,
-            policy_version=p.policy, updated_at=now)
-        return p
-
-    def _review_at(self, p: Priority, t: Ticket, now: datetime) -> datetime | None:
-        """The next moment `prioritize` can give another answer without new input."""
-        cfg = self.policy
-        ramp = max(p.sla_due_at - timedelta(minutes=cfg.sla_near_breach_minutes),
-                   t.waiting_since)
-        if ramp <= now < p.sla_due_at:
-            return min(now + self.review_step, p.sla_due_at)
-        marks = [ramp, p.sla_due_at]
-        if cfg.escalate_sla_breach_minutes is not None:
-            marks.append(p.sla_due_at + timedelta(minutes=cfg.escalate_sla_breach_minutes,
-                                                  seconds=1))
-        later = [m for m in marks if m > now]
-        return min(later) if later else None
-
     def _requeue(self, s: Any, t: Ticket, now: datetime, actor: str, action: str,
                  detail: dict[str, Any], **fields: Any) -> None:
         repo.update_ticket(s, t, status="open", lease_holder=None, lease_expires_at=None,
                            **fields)
         repo.add_audit(s, t.id, now, actor, action, detail)
-        self._evaluate(s, t, now, actor)
+        self.placement.place(s, t, now, actor)
 
     def _move(self, s: Any, t: Ticket, now: datetime, actor: str, status: str,
               **fields: Any) -> None:
@@ -429,7 +347,7 @@ class Cases:
             and t.lease_expires_at > now
         if live and t.lease_holder != actor and not admin:
             raise Conflict(f"{t.case_number} is held by {t.lease_holder!r} until "
-                           f"{_iso(t.lease_expires_at)}; ask them, or an admin")
+                           f"{iso(t.lease_expires_at)}; ask them, or an admin")
 
     def _find(self, s: Any, ref: str, *, lock: bool = False) -> Ticket:
         t = repo.find_ticket(s, ref, lock=lock)
@@ -447,20 +365,8 @@ class Cases:
         recent = repo.recent_customer_messages(s, t.id, 1)
         return recent[0] if recent else None
 
-    def _facts(self, t: Ticket) -> TicketFacts:
-        c = t.customer
-        return TicketFacts(
-            waiting_since=t.waiting_since, scores=_scores_of(t) if t.scorable else None,
-            scorable=t.scorable, unscorable_reason=t.unscorable_reason,
-            customer_since=c.customer_since if c else None, tier=c.tier if c else None,
-            lifetime_value=c.lifetime_value if c else None,
-            repeat_contacts_7d=t.repeat_contacts, trend=t.trend,
-            escalated_by_agent=t.escalated_by_agent, phrases=t.phrases)
-
     def _view(self, s: Any, t: Ticket, now: datetime) -> dict[str, Any]:
-        waiting = t.status not in ("resolved", "waiting_on_customer")
-        p = prioritize(self._facts(t), now, self.policy) if waiting else None
-        return case_view(t, p)
+        return case_view(t, self.placement.at(t, now))
 
     def _score(self, text: str) -> Score:
         score = self.scorer.score([text], explain_top=self.explain_top)[0]
@@ -472,7 +378,7 @@ class Cases:
         now = self.clock()
         with self.db.read() as s:
             t = repo.find_by_external_id(s, new.source, new.external_id or "")
-            if t is None or not _holds_text(repo.recent_customer_messages(s, t.id, WINDOW),
+            if t is None or not holds_text(repo.recent_customer_messages(s, t.id, WINDOW),
                                             new.text):
                 return None
             return self._view(s, t, now)
@@ -484,132 +390,6 @@ class Cases:
             return fn()
         except DuplicateRow:
             return fn()
-
-
-# --- conversation scores -----------------------------------------------------------------
-
-
-def conversation(recent: Sequence[Message]) -> dict[str, Any]:
-    """Ticket-level scores from its customer messages (newest first)."""
-    newest = recent[0]
-    scored = [m for m in recent if m.scorable and m.frustration is not None]
-    out: dict[str, Any] = {"scorable": bool(newest.scorable),
-                           "unscorable_reason": None if newest.scorable else
-                           newest.unscorable_reason, "trend": trend(scored)}
-    phrases: dict[str, list[str]] = {}
-    for head in HEADS:
-        weighted = [(getattr(m, head) * DECAY ** k, m) for k, m in enumerate(scored)]
-        best = max(weighted, key=lambda x: x[0], default=None)
-        out[head] = None if best is None else round(best[0], 4)
-        if best is not None and best[1].phrases:
-            phrases[head] = list(best[1].phrases.get(head, []))
-    out["phrases"] = phrases or None
-    return out
-
-
-def trend(scored: Sequence[Message]) -> str | None:
-    """`worsening`/`improving`/`steady` from the two newest scored messages; None for one."""
-    if len(scored) < 2:
-        return None
-    deltas = [getattr(scored[0], h) - getattr(scored[1], h) for h in HEADS]
-    rise, fall = max(deltas), -min(deltas)
-    if rise >= TREND_DELTA and rise >= fall:
-        return "worsening"
-    if fall >= TREND_DELTA:
-        return "improving"
-    return "steady"
-
-
-def export_labels(db: Database, out: IO[str], *, csat_as_frustration: bool = False) -> int:
-    """Write agents' label corrections as labelled-ticket JSONL; returns the rows written."""
-    with db.read() as s:
-        rows = repo.feedback_for_export(s)
-    written = 0
-    for record in label_records(rows, csat_as_frustration=csat_as_frustration):
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        written += 1
-    return written
-
-
-def label_records(rows: Iterable[tuple[Any, Message, Ticket]], *,
-                  csat_as_frustration: bool = False) -> list[dict[str, Any]]:
-    """One labelled row per corrected message; the latest correction of each head wins.
-
-    With `csat_as_frustration`, a CSAT of 1 or 2 with no explicit frustration label marks
-    the message frustration=1 (off by default: a low CSAT judges the service, not always
-    the customer's tone).
-    """
-    merged: dict[int, dict[str, Any]] = {}
-    for f, m, t in rows:
-        rec = merged.setdefault(m.id, {"id": f"{t.case_number}/{m.id}", "text": m.text,
-                                       **{h: None for h in HEADS}, "channel": t.channel,
-                                       "created_at": _iso(m.created_at),
-                                       "source": "feedback", "_csat": None})
-        for head in HEADS:
-            if getattr(f, head) is not None:
-                rec[head] = getattr(f, head)
-        if f.csat is not None:
-            rec["_csat"] = f.csat
-    out = []
-    for rec in merged.values():
-        csat = rec.pop("_csat")
-        if csat_as_frustration and csat is not None and csat <= 2 and rec["frustration"] is None:
-            rec["frustration"] = 1
-        if any(rec[h] is not None for h in HEADS):
-            out.append(rec)
-    return out
-
-
-# --- views -------------------------------------------------------------------------------
-
-
-def case_view(t: Ticket, p: Priority | None) -> dict[str, Any]:
-    c = t.customer
-    return {
-        "id": t.id, "case_number": t.case_number, "source": t.source,
-        "external_id": t.external_id, "channel": t.channel, "subject": t.subject,
-        "status": t.status, "lane": t.lane,
-        "customer": None if c is None else {
-            "customer_id": c.customer_id, "customer_since": _iso(c.customer_since),
-            "tier": c.tier, "plan": c.plan, "lifetime_value": c.lifetime_value},
-        "scores": _scores_of(t), "scorable": t.scorable,
-        "unscorable_reason": t.unscorable_reason, "model_version": t.model_version,
-        "trend": t.trend, "repeat_contacts_7d": t.repeat_contacts,
-        "position": None if p is None else round(p.position, 2),
-        "explanation": None if p is None else p.explanation(),
-        "priority": None if p is None else p.as_dict(),
-        "lease": None if t.lease_holder is None else {
-            "holder": t.lease_holder, "expires_at": _iso(t.lease_expires_at)},
-        "waiting_since": _iso(t.waiting_since), "created_at": _iso(t.created_at),
-        "updated_at": _iso(t.updated_at), "resolved_at": _iso(t.resolved_at),
-    }
-
-
-def _message_view(m: Message) -> dict[str, Any]:
-    return {"id": m.id, "author": m.author, "author_name": m.author_name, "text": m.text,
-            "created_at": _iso(m.created_at), "scores": _scores_of(m),
-            "scorable": m.scorable, "unscorable_reason": m.unscorable_reason,
-            "language": m.language, "model_version": m.model_version, "phrases": m.phrases}
-
-
-def _history_view(h: Any) -> dict[str, Any]:
-    return {"at": _iso(h.at), "message_id": h.message_id, "scores": _scores_of(h),
-            "trend": h.trend, "lane": h.lane, "boost_minutes": round(h.boost_minutes, 2),
-            "model_version": h.model_version, "policy": h.policy_version}
-
-
-def _audit_view(a: Any) -> dict[str, Any]:
-    return {"at": _iso(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
-
-
-def _feedback_view(f: Any) -> dict[str, Any]:
-    return {"id": f.id, "at": _iso(f.at), "actor": f.actor, "message_id": f.message_id,
-            "labels": {h: getattr(f, h) for h in HEADS}, "csat": f.csat, "comment": f.comment}
-
-
-def _scores_of(row: Any) -> dict[str, float] | None:
-    values = {h: getattr(row, h) for h in HEADS}
-    return None if any(v is None for v in values.values()) else values
 
 
 def _message_scores(score: Score | None) -> dict[str, Any]:
@@ -625,37 +405,3 @@ def _message_scores(score: Score | None) -> dict[str, Any]:
 
 def _model_version(recent: Sequence[Message], scorer: Scorer) -> str:
     return next((m.model_version for m in recent if m.model_version), scorer.version)
-
-
-def _check_reply(text: str, max_chars: int) -> None:
-    """An agent reply is not scored, but must still be a sane message."""
-    if not isinstance(text, str) or not text.strip():
-        raise InputError("text is empty; send the agent's reply in 'text'")
-    if len(text) > max_chars:
-        raise TextTooLong(f"text has {len(text)} characters, the limit is {max_chars}")
-
-
-def _holds_text(recent: Sequence[Message], text: str) -> bool:
-    return any(m.text.strip() == text.strip() for m in recent)
-
-
-def _check_lanes(lanes: Sequence[str] | None) -> list[str]:
-    if not lanes:
-        return list(LANES)
-    unknown = sorted(set(lanes) - set(LANES))
-    if unknown:
-        raise InputError(f"unknown lane(s) {unknown}; expected some of {list(LANES)}")
-    return list(lanes)
-
-
-def _check_statuses(statuses: Sequence[str] | None) -> list[str]:
-    if not statuses:
-        return list(QUEUED)
-    unknown = sorted(set(statuses) - set(STATUSES))
-    if unknown:
-        raise InputError(f"unknown status(es) {unknown}; expected some of {list(STATUSES)}")
-    return list(statuses)
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return None if value is None else value.isoformat()

@@ -1,0 +1,93 @@
+"""What callers hand to `Cases`, and the checks on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from triage.errors import InputError, TextTooLong
+from triage.priority import LANES
+from triage.records import HEADS
+from triage.store import QUEUED, STATUSES
+from triage.store.tables import Message
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What a helpdesk tells us about the customer (names and regions are never stored)."""
+
+    customer_id: str
+    customer_since: date | None = None
+    tier: str | None = None
+    plan: str | None = None
+    lifetime_value: float | None = None
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """An intake request: the customer's first message and where it came from."""
+
+    text: str
+    channel: str = "api"
+    subject: str | None = None
+    source: str = "api"
+    external_id: str | None = None
+    created_at: datetime | None = None
+    customer: CustomerFacts | None = None
+
+
+@dataclass(frozen=True)
+class Labels:
+    """An agent's correction of the model (per head 0/1, None = no opinion) and/or CSAT."""
+
+    frustration: int | None = None
+    churn_risk: int | None = None
+    urgency: int | None = None
+    csat: int | None = None
+    comment: str | None = None
+    message_id: int | None = None
+
+    def heads(self) -> dict[str, int | None]:
+        return {h: getattr(self, h) for h in HEADS}
+
+
+@dataclass
+class Outcome:
+    """A case as the API returns it, plus whether this call created it."""
+
+    case: dict[str, Any]
+    created: bool = False
+    appended: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def check_reply(text: str, max_chars: int) -> None:
+    """An agent reply is not scored, but must still be a sane message."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("text is empty; send the agent's reply in 'text'")
+    if len(text) > max_chars:
+        raise TextTooLong(f"text has {len(text)} characters, the limit is {max_chars}")
+
+
+def holds_text(recent: Sequence[Message], text: str) -> bool:
+    return any(m.text.strip() == text.strip() for m in recent)
+
+
+def check_lanes(lanes: Sequence[str] | None) -> list[str]:
+    if not lanes:
+        return list(LANES)
+    unknown = sorted(set(lanes) - set(LANES))
+    if unknown:
+        raise InputError(f"unknown lane(s) {unknown}; expected some of {list(LANES)}")
+    return list(lanes)
+
+
+def check_statuses(statuses: Sequence[str] | None) -> list[str]:
+    if not statuses:
+        return list(QUEUED)
+    unknown = sorted(set(statuses) - set(STATUSES))
+    if unknown:
+        raise InputError(f"unknown status(es) {unknown}; expected some of {list(STATUSES)}")
+    return list(statuses)
