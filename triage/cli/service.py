@@ -134,9 +134,9 @@ def _model_for(s: Settings) -> Path:
         return ensure_default_model(s, log)
     except ModelError as exc:
         path = s.resolved_model_dir()
-        raise ModelError(f"{exc.message}. To build a model: triage train data/samples "
-                         f"--out {path} (needs the train extra), or point TRIAGE_MODEL_DIR "
-                         "at a built model directory") from exc
+        raise ModelError(f"no usable model at {path} ({exc.message.rstrip('.')}). Build one "
+                         f"with: triage train data/samples --out {path}, or set "
+                         "TRIAGE_MODEL_DIR to a built model directory") from exc
 
 
 def _safe_url(url: str) -> str:
