@@ -117,7 +117,7 @@ def iter_rows(
     """
     fmt = detect_format(path, fmt)
     if fmt == "parquet":
-        yield from _iter_parquet(path)
+        yield from iter_parquet(path)
         return
     with open_text(path) as handle:
         yield from iter_handle(handle, fmt, str(path), on_bad_line=on_bad_line)
@@ -180,16 +180,20 @@ def _iter_csv(handle: IO[str], source: str) -> Iterator[tuple[int, dict[str, Any
         yield reader.line_num, dict(row)
 
 
-def _iter_parquet(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_parquet(
+    path: str | Path | IO[bytes], source: str | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield `(row_number, row)` from a Parquet file given by path or open binary file."""
     import pyarrow.parquet as pq
 
+    source = source or str(path)
     try:
-        parquet = pq.ParquetFile(str(path))
+        parquet = pq.ParquetFile(path if not isinstance(path, (str, Path)) else str(path))
     except Exception as exc:  # pyarrow raises several unrelated types
-        raise RecordError(f"cannot read Parquet ({exc})", source=str(path)) from exc
+        raise RecordError(f"cannot read Parquet ({exc})", source=source) from exc
     if "text" not in parquet.schema_arrow.names:
         raise RecordError(
-            f"no 'text' column; found {parquet.schema_arrow.names}", source=str(path), line=1
+            f"no 'text' column; found {parquet.schema_arrow.names}", source=source, line=1
         )
     number = 0
     for batch in parquet.iter_batches(batch_size=4096):

@@ -31,6 +31,13 @@ ON_ERROR = ("stop", "skip")
 SHOWN_SKIPS = 10
 
 
+def _named_format(path: str) -> str | None:
+    try:
+        return detect_format(path)
+    except RecordError:
+        return None
+
+
 @dataclass
 class BatchOptions:
     """What to score and how.
@@ -62,9 +69,13 @@ class BatchOptions:
     def formats(self) -> tuple[str, str]:
         """(input format, output format)."""
         fmt_in = detect_format(self.input, self.in_format)
-        if self.out_format or self.output in (None, "-"):
-            default = fmt_in if fmt_in != "parquet" else "jsonl"
-            return fmt_in, detect_format("-", self.out_format or default)
+        if self.out_format:
+            return fmt_in, detect_format("-", self.out_format)
+        if self.output in (None, "-"):
+            return fmt_in, fmt_in if fmt_in != "parquet" else "jsonl"
+        assert self.output is not None
+        if self.output.endswith("/"):  # a directory of shards (Ray engine)
+            return fmt_in, _named_format(self.output.rstrip("/")) or fmt_in
         return fmt_in, detect_format(self.output, None)
 
     def check(self) -> None:
@@ -79,13 +90,6 @@ class BatchOptions:
         if self.rejects and self.output not in (None, "-") and \
                 Path(self.rejects).resolve() == Path(self.output).resolve():
             raise InputError("--rejects must differ from the output file")
-
-
-def _named_format(path: str) -> str | None:
-    try:
-        return detect_format(path)
-    except RecordError:
-        return None
 
 
 class Run:

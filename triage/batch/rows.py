@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,19 +57,27 @@ def short_reason(error: RecordError) -> str:
     return error.message.removeprefix(prefix)
 
 
+RowSource = Callable[[Callable[[RecordError], None]], Iterator[tuple[int, dict[str, Any]]]]
+
+
 def read_items(path: str | Path, fmt: str | None = None) -> Iterator[Item]:
     """Every row of `path` as an Item, bad JSONL lines and a truncated tail included.
 
     A file that cannot be read at all (missing `text` column, not Parquet, nothing readable
     before the damage) raises RecordError: there is nothing to skip to.
     """
+    return items_of(lambda on_bad: iter_rows(path, fmt, on_bad_line=on_bad), str(path))
+
+
+def items_of(rows: RowSource, source: str) -> Iterator[Item]:
+    """Items from `rows(on_bad_line)`, a row reader such as `records.iter_rows`."""
     bad: list[RecordError] = []
     last = 0
     try:
-        for line, row in iter_rows(path, fmt, on_bad_line=bad.append):
+        for line, row in rows(bad.append):
             yield from _bad_items(bad)
             last = line
-            yield _checked(Item(line, row), str(path))
+            yield _checked(Item(line, row), source)
         yield from _bad_items(bad)
     except RecordError as exc:
         if last == 0 and not bad:

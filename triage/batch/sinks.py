@@ -61,9 +61,17 @@ class RowEncoder:
         writer = csv.writer(buffer, lineterminator="\n")
         if self.columns is None:
             self.columns = column_order(rows)
-            writer.writerow(self.columns)
+            buffer.write(self.header().decode())
         for row in rows:
             writer.writerow([csv_cell(row.get(c)) for c in self._fit(row)])
+        return buffer.getvalue().encode()
+
+    def header(self) -> bytes:
+        """The CSV header line (empty for JSONL, or before the columns are known)."""
+        if self.fmt != "csv" or self.columns is None:
+            return b""
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(self.columns)
         return buffer.getvalue().encode()
 
     def _fit(self, row: dict[str, Any]) -> list[str]:

@@ -27,12 +27,20 @@ def _model_dir(model: Path | None) -> Path:
     return ensure_default_model(settings(), log)
 
 
-def _threads(threads: int | None, workers: int) -> int:
-    """ONNX intra-op threads: as asked, else the cores shared out among the workers."""
+def parallelism(workers: int, threads: int, cores: int | None = None) -> tuple[int, int]:
+    """(inference workers, ONNX threads each): what was asked, the cores shared out otherwise.
+
+    By default one worker per core with one thread each: on small machines, independent
+    single-threaded runs beat one multi-threaded run (no thread hand-offs or spin-waits).
+    """
+    cores = cores or os.cpu_count() or 1
+    if workers and threads:
+        return workers, threads
+    if workers:
+        return workers, max(1, cores // workers)
     if threads:
-        return threads
-    configured = settings().threads
-    return configured or max(1, (os.cpu_count() or 1) // max(1, workers))
+        return max(1, cores // threads), threads
+    return cores, 1
 
 
 @errors_to_exit
@@ -64,10 +72,10 @@ def score_cmd(
         help="Ray cluster to use, e.g. ray://head:10001 (default: start a local one).")] = None,
     workers: Annotated[int, typer.Option(
         "--workers", envvar="TRIAGE_BATCH_WORKERS",
-        help="Inference threads (local) or model actors (ray).")] = 1,
-    threads: Annotated[int | None, typer.Option(
-        "--threads", envvar="TRIAGE_THREADS",
-        help="ONNX threads per session (default: cores / workers).")] = None,
+        help="Inference threads (local) or model actors (ray); 0: one per core.")] = 0,
+    threads: Annotated[int, typer.Option(
+        "--threads", envvar="TRIAGE_BATCH_THREADS",
+        help="ONNX threads per worker; 0: cores / workers.")] = 0,
     batch_size: Annotated[int | None, typer.Option(
         "--batch-size", envvar="TRIAGE_BATCH_SIZE",
         help="Messages per ONNX call (length-sorted, dynamic padding).")] = None,
@@ -92,21 +100,23 @@ def score_cmd(
         raise InputError("--explain works with --text only")
     s = settings()
     size = batch_size or s.batch_size
+    if engine not in ("local", "ray"):
+        raise InputError(f"--engine is {engine!r}; expected 'local' or 'ray'")
     if text is not None:
-        _score_text(text, explain, _model_dir(model), _threads(threads, 1), size)
+        _score_text(text, explain, _model_dir(model), threads or s.threads, size)
         return
     assert file is not None
     from triage.batch import BatchOptions
 
+    if engine == "local":
+        workers, threads = parallelism(workers, threads)
     options = BatchOptions(input=file, output=output, in_format=fmt, out_format=out_format,
                            rejects=rejects, on_error=on_error, resume=resume,
-                           workers=workers, chunk_rows=chunk_rows, log_every=log_every)
+                           workers=max(1, workers), chunk_rows=chunk_rows, log_every=log_every)
     if engine == "ray":
-        summary = _score_ray(options, _model_dir(model), address, threads, size)
-    elif engine == "local":
-        summary = _score_local(options, _model_dir(model), _threads(threads, workers), size)
+        summary = _score_ray(options, _model_dir(model), address, workers, threads, size)
     else:
-        raise InputError(f"--engine is {engine!r}; expected 'local' or 'ray'")
+        summary = _score_local(options, _model_dir(model), threads, size)
     log(summary.text())
     if output not in (None, "-"):
         emit(summary.as_dict())
@@ -131,11 +141,11 @@ def _score_local(options: BatchOptions, model_dir: Path, threads: int, size: int
     return score_file(options, scorer, log=log)
 
 
-def _score_ray(options: BatchOptions, model_dir: Path, address: str | None,
-               threads: int | None, size: int) -> Summary:
+def _score_ray(options: BatchOptions, model_dir: Path, address: str | None, actors: int,
+               threads: int, size: int) -> Summary:
     from triage.batch.ray_engine import RayOptions, score_with_ray
 
-    ray = RayOptions(address=address, actors=options.workers, threads=threads or 1,
+    ray = RayOptions(address=address, actors=actors, threads=threads or 1,
                      batch_size=size, max_chars=settings().max_text_chars)
     return score_with_ray(options, model_dir, ray, log=log)
 
