@@ -3,7 +3,7 @@
     TriageError
     ├── InputError                 bad input from a user: fix the input and retry
     │   ├── RecordError            a row or file that does not follow the ticket format
-    │   └── TextTooLong            a message over the configured size limit
+    │   └── TextTooLong            a message over the configured size limit (422)
     ├── ModelError                 the model directory cannot be used
     │   └── ManifestError          manifest missing, unreadable or inconsistent
     ├── NotFound                   a ticket, key or case that does not exist
@@ -57,7 +57,9 @@ class RecordError(InputError):
 
 
 class TextTooLong(InputError):
-    status_code = 413
+    """A message over the configured size limit: a validation error (422) like the others.
+
+    (A request *body* over the byte limit is refused earlier, with 413.)"""
 
 
 class ModelError(TriageError):
