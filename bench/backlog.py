@@ -121,7 +121,7 @@ def run_engine(engine: str, src: Path, out: Path, args: Any, model: Path) -> dic
     """One `triage score` process: wall time, the engine's own summary, peak memory."""
     cmd = [sys.executable, "-c", "from triage.cli import app; app()", "score", str(src),
            "-o", str(out), "--model", str(model), "--engine", engine, "--threads",
-           str(args.threads), "--workers", str(args.workers), "--log-every", "10"]
+           str(args.threads), "--workers", str(args.workers), "--log-every", "30"]
     if args.batch_size:
         cmd += ["--batch-size", str(args.batch_size)]
     common.log(" ".join(cmd[3:]))
@@ -162,12 +162,14 @@ def compare(a: Path, b: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    p = common.parser(__doc__.splitlines()[0])
+    p = common.parser(__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--rows", type=int, default=None, help="rows to generate (default 100,000)")
     p.add_argument("--engine", choices=["local", "ray", "both"], default="both")
-    p.add_argument("--workers", type=int, default=1, help="local threads / Ray actors")
+    p.add_argument("--workers", type=int, default=0,
+                   help="local inference threads / Ray actors (0: one per core)")
     p.add_argument("--batch-size", type=int, default=0, help="messages per ONNX call")
     p.add_argument("--keep", type=Path, default=None, help="keep input and outputs here")
+    p.set_defaults(threads=0)  # 0: the command's own default (one 1-thread worker per core)
     args = common.parse(p)
     rows = args.rows or (5_000 if args.quick else 100_000)
     model = common.model_dir(args.model)

@@ -1,4 +1,4 @@
-"""`triage score` (one message or a whole file) and `triage rescore-queue`: the operator's commands."""
+"""`triage score` (one message or a whole file) and `triage rescore-queue`: operator commands."""
 
 from __future__ import annotations
 
@@ -150,5 +150,53 @@ def _score_ray(options: BatchOptions, model_dir: Path, address: str | None, acto
     return score_with_ray(options, model_dir, ray, log=log)
 
 
+@errors_to_exit
+def rescore_queue_cmd(
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Change nothing; report how many tickets would move lanes and "
+                          "the largest moves.")] = False,
+    everything: Annotated[bool, typer.Option(
+        "--all", help="Also re-score tickets the current model already scored.")] = False,
+    top: Annotated[int, typer.Option("--top", help="Largest moves to list.")] = 10,
+    page: Annotated[int, typer.Option(
+        "--page", envvar="TRIAGE_RESCORE_PAGE", help="Tickets per transaction.")] = 200,
+    explain_top: Annotated[int | None, typer.Option(
+        "--explain-top", help="Phrases per head recomputed per message (0: cleared); "
+                              "default TRIAGE_EXPLAIN_TOP.")] = None,
+    model: Annotated[Path | None, typer.Option(
+        "--model", envvar="TRIAGE_MODEL_DIR", help="Model directory.")] = None,
+) -> None:
+    """Re-score unresolved tickets in the queue store with the current model.
+
+    Each re-scored ticket gets a score-history row with the new model version and an audit
+    entry with its scores, lane and position before and after; positions are recomputed.
+    """
+    from datetime import timedelta
+
+    from triage.batch.queue_rescore import QueueRescorer
+    from triage.cases.placement import Placement
+    from triage.priority import PolicyConfig
+    from triage.scoring import Scorer
+    from triage.store import Database
+
+    s = settings()
+    scorer = Scorer.from_dir(_model_dir(model), threads=s.threads, batch_size=s.batch_size,
+                             max_chars=s.max_text_chars)
+    db = Database(s.resolved_database_url())
+    try:
+        if s.auto_migrate:
+            db.migrate()
+        placement = Placement(PolicyConfig.from_dict(s.priority_policy or {}),
+                              timedelta(seconds=s.review_seconds))
+        rescorer = QueueRescorer(db, scorer, placement, page=page, everything=everything,
+                                 explain_top=s.explain_top if explain_top is None else explain_top)
+        report = rescorer.run(dry_run=dry_run, top=top, log=log)
+    finally:
+        db.close()
+    log(report.text())
+    emit(report.as_dict())
+
+
 def register(app: typer.Typer) -> None:
     app.command("score")(score_cmd)
+    app.command("rescore-queue")(rescore_queue_cmd)
