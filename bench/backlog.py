@@ -26,7 +26,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
 
-from bench import common  # noqa: E402
+from bench import common
 
 OPENERS = ["hi", "hello", "hey team", "good morning", "to whom it may concern", "dear support",
            "urgent", "quick question", "ok so", "third time writing"]

@@ -15,8 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-WORDS = ("refund late order broken card account cancel please waiting angry thanks "
-         "delivery invoice password locked support again still never today").split()
+WORDS = ["refund", "late", "order", "broken", "card", "account", "cancel", "please", "waiting", "angry", "thanks", "delivery", "invoice", "password", "locked", "support", "again", "still", "never", "today"]
 
 
 def messages(n: int, seed: int = 0) -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from batch_helpers import messages, read_jsonl, write_rows
 from typer.testing import CliRunner
 
-from batch_helpers import messages, read_jsonl, write_rows
 from triage.cli import app
 from triage.cli.batch import parallelism
 

@@ -78,7 +78,7 @@ def test_batch_rescore_records_version_history_and_audit(cases: Cases, clock: An
     assert case["scores"]["urgency"] == pytest.approx(0.97)
     assert [h["model_version"] for h in case["score_history"]] == ["keyword-test-1",
                                                                    "keyword-test-2"]
-    audit = [a for a in case["audit"] if a["action"] == "rescored"][0]
+    audit = next(a for a in case["audit"] if a["action"] == "rescored")
     assert audit["actor"] == "rescore-queue"
     assert audit["detail"]["model_version"] == {"from": "keyword-test-1", "to": "keyword-test-2"}
     assert audit["detail"]["lane"] == {"from": "standard", "to": "supervisor"}

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from batch_helpers import FakeModel, messages, write_rows
+
 from triage.batch import BatchOptions, score_file
 from triage.batch.journal import Journal
 from triage.errors import InputError, RecordError

@@ -67,7 +67,7 @@ class Pipeline(Generic[In, Out]):
                 if not self._put(item):
                     return
             self._put(_END)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
+        except BaseException as exc:  # noqa: BLE001 (handed to the consumer, which re-raises)
             self._put(_Failure(exc))
 
     def _put(self, item: object) -> bool:

@@ -33,7 +33,7 @@ def estimate_rows(path: str | Path, fmt: str) -> int | None:
         size = path.stat().st_size
         with open(path, "rb") as handle:
             head = handle.read(SAMPLE)
-    except Exception:  # an estimate must never fail the run
+    except Exception:  # noqa: BLE001 (an estimate must never fail the run)
         return None
     if path.suffix == ".gz":
         try:
@@ -112,8 +112,14 @@ class Progress:
 
     def _make_bar(self) -> Any:
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
 
         bar = Bar(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(),

@@ -114,9 +114,9 @@ class RescoreReport:
 
     def text(self) -> str:
         verb = "would move" if self.dry_run else "moved"
-        lines = [f"{'dry run: ' if self.dry_run else ''}{self.tickets:,} unresolved tickets, "
-                 f"{self.rescored:,} re-scored with {self.model_version} "
-                 f"({self.current:,} already current, {self.no_messages:,} without messages)",
+        lines = [(f"{'dry run: ' if self.dry_run else ''}{self.tickets:,} unresolved tickets, "
+                  f"{self.rescored:,} re-scored with {self.model_version} "
+                  f"({self.current:,} already current, {self.no_messages:,} without messages)"),
                  f"{verb} {sum(self.lane_changes.values()):,} tickets between lanes"
                  + "".join(f"; {k} {v:,}" for k, v in sorted(self.lane_changes.items()))]
         for m in self.largest_moves:
@@ -198,7 +198,7 @@ class QueueRescorer:
     def _score(self, texts: dict[int, str]) -> dict[int, Score]:
         """Scores by message id; a text the scorer refuses keeps its old scores."""
         usable = {i: t for i, t in texts.items() if self._usable(t)}
-        ids, out = list(usable), {}
+        ids, out = list(usable), dict[int, Score]()
         for start in range(0, len(ids), SCORE_BATCH):
             batch = ids[start:start + SCORE_BATCH]
             results = self.scorer.score([usable[i] for i in batch], explain_top=self.explain_top)

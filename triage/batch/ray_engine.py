@@ -59,7 +59,7 @@ class RayOptions:
 def import_ray() -> Any:
     try:
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError as exc:
         raise InputError("--engine ray needs Ray Data: pip install 'triage[ray]'") from exc
     return ray
@@ -144,11 +144,11 @@ class ScoreActor:
         import pyarrow as pa
         import ray
 
-        from .ray_io import table_to_items
+        from .ray_io import chunk_items
         from .rows import Chunk
         from .stages import infer, prepare
 
-        items = table_to_items(table)
+        items = chunk_items(table)
         try:
             chunk = prepare(Chunk(0, items, 0, ""), self.scorer, self.encoder,
                             stop_on_error=self.options["stop"], source=self.options["source"])
@@ -231,7 +231,7 @@ def start(ray: Any, address: str | None, log: Log) -> None:
 def read(ray: Any, path: str, fmt: str, chunk_rows: int) -> Any:
     from .ray_io import RowsDatasource
 
-    return ray.data.read_datasource(RowsDatasource(path, fmt=fmt, rows_per_block=chunk_rows),
+    return ray.data.read_datasource(RowsDatasource(path, fmt=fmt, chunk_rows=chunk_rows),
                                     num_cpus=0)
 
 
@@ -290,7 +290,7 @@ class RayRun:
                          "stop": self.options.on_error == "stop", "source": self.options.input}
         dataset = read(self.ray, self.options.input, fmt_in, self.options.chunk_rows)
         scored = dataset.map_batches(
-            ScoreActor, batch_size=self.options.chunk_rows, batch_format="pyarrow",
+            ScoreActor, batch_size=1, batch_format="pyarrow",
             fn_constructor_kwargs={"tally": tally, "options": actor_options},
             compute=self.ray.data.ActorPoolStrategy(size=self.actors()),
             num_cpus=self.ray_options.threads)
@@ -343,7 +343,7 @@ class RayRun:
                 sink = EncodedDatasink(self.target.shards, ext=ext, header=header,
                                        gz=self.target.gz)
             scored.write_datasink(sink, ray_remote_args={"num_cpus": 0})
-        except BaseException as exc:  # re-raised by the driver thread
+        except BaseException as exc:  # noqa: BLE001 (re-raised by the driver thread)
             errors.append(exc)
 
     def _follow(self, writer: threading.Thread, tally: Any,

@@ -6,8 +6,11 @@ the way out. The backlog must come out as it went in, plus scores, so:
 
 - `RowsDatasource` streams each JSONL/CSV file (any pyarrow filesystem, gzip inferred from
   the name) through `triage.records.iter_handle`, and each Parquet file by row group through
-  `iter_parquet`, in blocks of items: line (row) number, row as JSON text, or the reason a
-  line could not be read. Memory stays bounded for any file size; files are read in
+  `iter_parquet`, as chunks of `chunk_rows` items (line or row number, row as JSON text, or
+  the reason a line could not be read). A chunk travels as ONE Ray row, so that each model
+  call sees exactly the rows the local engine would batch together: with int8 dynamic
+  quantization a message's scores depend slightly on its batch neighbours, and this keeps
+  both engines' output identical. Memory stays bounded for any file size; files are read in
   parallel. (Ray's `read_parquet` would also split a file by row group, but on Ray 2.60 its
   file-listing step needs a whole CPU, which a CPU-bound actor pool may never leave free.)
 - `EncodedDatasink` writes chunks that the scoring actors already encoded with the local
@@ -55,6 +58,24 @@ def items_to_table(items: list[Item], source: str) -> pa.Table:
     return pa.table(columns, schema=ITEM_SCHEMA)
 
 
+def chunk_row(items: list[Item], source: str) -> pa.Table:
+    """A one-row table holding a whole chunk of items (Arrow IPC bytes)."""
+    sink = pa.BufferOutputStream()
+    table = items_to_table(items, source)
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return pa.table({"source": [source], "rows": [len(items)],
+                     "items": pa.array([sink.getvalue().to_pybytes()], pa.binary())})
+
+
+def chunk_items(table: pa.Table) -> list[Item]:
+    """The items of every chunk row in `table`, in order."""
+    items: list[Item] = []
+    for data in table.column("items").to_pylist():
+        items.extend(table_to_items(pa.ipc.open_stream(data).read_all()))
+    return items
+
+
 def table_to_items(table: pa.Table) -> list[Item]:
     """The inverse of `items_to_table`."""
     items = []
@@ -69,12 +90,12 @@ def table_to_items(table: pa.Table) -> list[Item]:
 
 
 class RowsDatasource(FileBasedDatasource):
-    """JSONL, CSV or Parquet files, streamed, as blocks of `rows_per_block` items."""
+    """JSONL, CSV or Parquet files, streamed, one Ray row per chunk of `chunk_rows` items."""
 
-    def __init__(self, paths: str | list[str], *, fmt: str, rows_per_block: int = 1024,
+    def __init__(self, paths: str | list[str], *, fmt: str, chunk_rows: int = 1024,
                  **kwargs: Any) -> None:
         super().__init__(paths, **kwargs)
-        self.fmt, self.rows_per_block = fmt, rows_per_block
+        self.fmt, self.chunk_rows = fmt, chunk_rows
 
     def _open_input_source(self, filesystem: Any, path: str, **open_args: Any) -> pa.NativeFile:
         if self.fmt == "parquet":  # needs random access, and is compressed inside
@@ -91,11 +112,11 @@ class RowsDatasource(FileBasedDatasource):
         batch: list[Item] = []
         for item in items:
             batch.append(item)
-            if len(batch) == self.rows_per_block:
-                yield items_to_table(batch, path)
+            if len(batch) == self.chunk_rows:
+                yield chunk_row(batch, path)
                 batch = []
         if batch:
-            yield items_to_table(batch, path)
+            yield chunk_row(batch, path)
 
 
 class OrderedNames(FilenameProvider):

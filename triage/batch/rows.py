@@ -102,7 +102,7 @@ def _bad_items(bad: list[RecordError]) -> Iterator[Item]:
 def _checked(item: Item, source: str) -> Item:
     """Reject a CSV row with more fields than its header (csv puts them under key None)."""
     if item.row is not None and None in item.row:
-        extra = item.row.pop(None)
+        extra = item.row.pop(None)  # type: ignore[call-overload]
         item.reject("bad_csv_row", RecordError(
             f"row has {len(extra)} more field(s) than the header; quote fields with commas",
             source=source, line=item.line))

@@ -118,7 +118,7 @@ class TextSink:
         self.published = not fresh and not self.part.exists() and path.exists()
         self.handle: BinaryIO | None = None
         if not self.published:
-            self.handle = open(self.part, "wb" if fresh else "ab")
+            self.handle = open(self.part, "wb" if fresh else "ab")  # noqa: SIM115 (kept open)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         if rows and self.handle is not None:
