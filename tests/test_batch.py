@@ -146,7 +146,22 @@ def test_batch_csv_without_text_column_stops_in_both_modes(
     src.write_text("id,message\n1,hello there\n")
     for mode in ("stop", "skip"):
         with pytest.raises(RecordError, match="no 'text' column; found \\['id', 'message'\\]"):
-            run(fake_scorer, src, tmp_path / "o.jsonl", on_error=mode)
+            run(fake_scorer, src, tmp_path / "out" / "o.jsonl", on_error=mode)
+    assert list((tmp_path / "out").iterdir()) == []  # nothing to resume: nothing left behind
+
+
+def test_batch_missing_input_file(fake_scorer: Scorer, tmp_path: Path) -> None:
+    with pytest.raises(RecordError, match="file not found"):
+        run(fake_scorer, tmp_path / "nope.jsonl", tmp_path / "o.jsonl")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_batch_empty_input_gives_empty_output(fake_scorer: Scorer, tmp_path: Path) -> None:
+    src = tmp_path / "empty.jsonl"
+    src.write_text("")
+    for name in ("o.jsonl", "o.parquet"):
+        summary = run(fake_scorer, src, tmp_path / name)
+        assert summary.rows == 0 and read_rows(tmp_path / name) == []
 
 
 def test_batch_csv_row_with_extra_fields_is_rejected(fake_scorer: Scorer, tmp_path: Path) -> None:

@@ -97,6 +97,8 @@ class Run:
 
     def __init__(self, options: BatchOptions, scorer: Scorer, log: Log) -> None:
         options.check()
+        if options.input != "-" and not Path(options.input).is_file():
+            raise RecordError(f"file not found: {options.input}; check the path")
         self.options, self.scorer, self.log = options, scorer, log
         self.fmt_in, self.fmt_out = options.formats()
         self.to_file = options.output not in (None, "-")
@@ -182,10 +184,19 @@ class Run:
             raise
         finally:
             progress.close()
-            self.sink.close()
-            if self.rejects is not None:
-                self.rejects.close()
+            self._close()
         return self.summary(self.journal.elapsed)
+
+    def _close(self) -> None:
+        """Close the sinks; drop their files when no chunk was checkpointed (nothing to resume)."""
+        sinks = [self.sink] + ([self.rejects] if self.rejects is not None else [])
+        nothing = self.journal.chunks == 0 and self.output is not None \
+            and not Journal.path_for(self.output).exists()
+        for sink in sinks:
+            if nothing:
+                sink.discard()
+            else:
+                sink.close()
 
     def _commit(self, result: Result, started: float) -> None:
         self.sink.write(result.rows)

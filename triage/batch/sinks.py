@@ -37,6 +37,7 @@ class Sink(Protocol):
     def restore(self, state: Any) -> None: ...
     def publish(self) -> None: ...
     def close(self) -> None: ...
+    def discard(self) -> None: ...
 
 
 def to_jsonable(value: Any) -> Any:
@@ -148,6 +149,11 @@ class TextSink:
             _fsync(self.handle)
             self.handle.close()
 
+    def discard(self) -> None:
+        """Remove what this run wrote (it committed nothing worth resuming)."""
+        self.close()
+        self.part.unlink(missing_ok=True)
+
 
 class StreamSink:
     """JSONL or CSV to standard output, as it goes (no resume)."""
@@ -172,6 +178,9 @@ class StreamSink:
 
     def close(self) -> None:
         self.stream.flush()
+
+    def discard(self) -> None:
+        return None
 
 
 class ParquetSink:
@@ -225,6 +234,9 @@ class ParquetSink:
     def close(self) -> None:
         return None
 
+    def discard(self) -> None:
+        shutil.rmtree(self.parts, ignore_errors=True)
+
 
 def open_sink(path: str | Path | None, fmt: str, *, fresh: bool = True) -> Sink:
     """A sink for `path` (`None` or `-`: standard output) in format `fmt`.
@@ -236,6 +248,7 @@ def open_sink(path: str | Path | None, fmt: str, *, fresh: bool = True) -> Sink:
             raise InputError("Parquet cannot be streamed to stdout; pass -o FILE.parquet")
         return StreamSink(RowEncoder(fmt))
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
         return ParquetSink(path, fresh=fresh)
     return TextSink(path, RowEncoder(fmt), gz=path.suffix == ".gz", fresh=fresh)
