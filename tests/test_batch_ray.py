@@ -73,8 +73,9 @@ def test_batch_ray_stop_names_the_bad_line(tiny_model_dir: Path, tmp_path: Path)
     src = _bad_jsonl(tmp_path / "in.jsonl")
     # actors work in parallel: the run stops at whichever bad row an actor reaches first
     with pytest.raises(RecordError, match=r"in.jsonl, line (8: broken JSON|65: text is empty)"):
-        _ray(src, str(tmp_path / "o.parquet"), tiny_model_dir)
-    assert not (tmp_path / "o.parquet").exists()
+        _ray(src, str(tmp_path / "o.parquet"), tiny_model_dir,
+             rejects=str(tmp_path / "r.jsonl"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # nothing left behind
 
 
 def test_batch_ray_through_the_cli(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -284,22 +284,41 @@ class RayRun:
                 columns: list[str] | None) -> Summary:
         started = time.monotonic()
         tally = self.ray.remote(num_cpus=0)(Tally).remote(model_files(model_dir))
+        scored = self._pipeline(tally, fmt_in, fmt_out, columns)
+        self._reset_shards()
+        try:
+            rows, counts = self._run(scored, tally, fmt_in, fmt_out, columns)
+            self._publish(fmt_out, columns)
+        except BaseException:
+            self._discard()
+            raise
+        return Summary(rows=rows, counts=Counter(counts), elapsed=time.monotonic() - started,
+                       output=self.options.output or "-", rejects=self.options.rejects,
+                       engine="ray")
+
+    def _pipeline(self, tally: Any, fmt_in: str, fmt_out: str,
+                  columns: list[str] | None) -> Any:
+        """read -> map_batches(ScoreActor): one chunk per call, one ONNX session per actor."""
         actor_options = {"threads": self.ray_options.threads,
                          "batch_size": self.ray_options.batch_size, "columns": columns,
                          "max_chars": self.ray_options.max_chars, "out_format": fmt_out,
                          "stop": self.options.on_error == "stop", "source": self.options.input}
         dataset = read(self.ray, self.options.input, fmt_in, self.options.chunk_rows)
-        scored = dataset.map_batches(
+        return dataset.map_batches(
             ScoreActor, batch_size=1, batch_format="pyarrow",
             fn_constructor_kwargs={"tally": tally, "options": actor_options},
             compute=self.ray.data.ActorPoolStrategy(size=self.actors()),
             num_cpus=self.ray_options.threads)
-        self._reset_shards()
+
+    def _run(self, scored: Any, tally: Any, fmt_in: str, fmt_out: str,
+             columns: list[str] | None) -> tuple[int, dict[str, int]]:
+        """Write in a thread while this one follows the tally; re-raise what stopped it."""
         errors: list[BaseException] = []
         writer = threading.Thread(target=self._write, args=(scored, fmt_out, columns, errors),
                                   daemon=True)
-        progress = Progress(estimate_rows(self.options.input, fmt_in) if "://" not in
-                            self.options.input else None, log_every=self.options.log_every)
+        local = "://" not in self.options.input
+        progress = Progress(estimate_rows(self.options.input, fmt_in) if local else None,
+                            log_every=self.options.log_every)
         writer.start()
         try:
             rows, counts = self._follow(writer, tally, progress)
@@ -310,10 +329,14 @@ class RayRun:
             if failure is not None:
                 raise failure from errors[0]
             raise errors[0]
-        self._publish(fmt_out, columns)
-        return Summary(rows=rows, counts=Counter(counts), elapsed=time.monotonic() - started,
-                       output=self.options.output or "-", rejects=self.options.rejects,
-                       engine="ray")
+        return rows, counts
+
+    def _discard(self) -> None:
+        """A failed run leaves neither shards nor a partial rejects file behind."""
+        if self.rejects is not None:
+            self.rejects.discard()
+        if self.target.single is not None or self.target.final_dir is not None:
+            shutil.rmtree(self.target.shards, ignore_errors=True)
 
     def _failure(self, tally: Any) -> TriageError | None:
         """The triage error an actor stopped on, rebuilt from what it told the tally."""
