@@ -29,11 +29,13 @@ def test_runtime_predict_proba_shapes(model: ScoringModel) -> None:
     np.testing.assert_allclose(one, many[0], atol=1e-5)
 
 
-def test_runtime_batching_does_not_change_scores(model: ScoringModel) -> None:
+def test_runtime_int8_scores_do_not_depend_on_batch_company(tiny_model_dir: Path) -> None:
+    model = ScoringModel(tiny_model_dir, threads=1, batch_size=32)
+    assert model.batch_invariant and model.batch_size == 1
     texts = [f"message number {i} " + "word " * (i * 7 % 50) for i in range(23)]
     together = model.predict_proba(texts)
     alone = np.stack([model.predict_proba(t) for t in texts])
-    np.testing.assert_allclose(together, alone, atol=1e-4)
+    assert np.array_equal(together, alone)
 
 
 def test_runtime_long_message_is_chunked_and_maxed(model: ScoringModel) -> None:
