@@ -5,9 +5,9 @@ what the model can read; `infer` (an inference thread) runs the ONNX session on 
 prepared windows and turns probabilities into output rows. Together they give exactly what
 `Scorer.score` gives for the same texts in the same batch.
 
-The split needs the runtime's two halves, `ScoringModel._windows` (tokenize into length-
-capped windows) and `ScoringModel._run` (length-sorted micro-batches, dynamic padding).
-`Encoder` reaches them for a `ScoringModel` and falls back to `predict_proba` for any other
+The split uses the runtime's two halves, `ScoringModel.encode` (prepare and tokenize into
+length-capped windows) and `ScoringModel.score_encoded` (run the model, calibrate, maximum
+over windows). `Encoder` uses them for a `ScoringModel` and falls back to `predict_proba` for any other
 model behind the `Scorer` seam (test doubles), which then tokenizes at inference time.
 """
 
@@ -23,7 +23,6 @@ from triage.errors import InputError, RecordError, TextTooLong
 from triage.language import Readability
 from triage.records import HEADS
 from triage.scoring import Score, Scorer
-from triage.textprep import prepare as prepare_text
 
 from .rows import Chunk, Item, short_reason
 
@@ -42,17 +41,12 @@ class Encoder:
     def encode(self, texts: list[str]) -> Any:
         if not self.split or not texts:
             return texts
-        return self.model._windows([prepare_text(t) for t in texts])
+        return self.model.encode(texts)
 
     def run(self, encoded: Any) -> np.ndarray:
         if not self.split or not encoded:
             return np.asarray(self.model.predict_proba(encoded)) if encoded else np.zeros((0, 3))
-        windows, owners = encoded
-        logits = self.model._run(windows)
-        probs = 1.0 / (1.0 + np.exp(-(logits * self.model._cal_a + self.model._cal_b)))
-        out = np.full((int(owners.max()) + 1, len(self.model.heads)), -np.inf, dtype=np.float32)
-        np.maximum.at(out, owners, probs)
-        return out
+        return np.asarray(self.model.score_encoded(encoded))
 
 
 @dataclass

@@ -95,17 +95,30 @@ class ScoringModel:
         return self.predict_logits(list(texts), calibrated=True)
 
     def predict_logits(self, texts: list[str], *, calibrated: bool = False) -> np.ndarray:
-        """Per-head scores before the sigmoid (raw logits, or calibrated when asked)."""
+        """Per-head scores: raw logits, or calibrated probabilities when asked."""
         if not texts:
             return np.zeros((0, len(self.heads)), dtype=np.float32)
-        windows, owners = self._windows([prepare(t) for t in texts])
+        return self.score_encoded(self.encode(texts), calibrated=calibrated)
+
+    def encode(self, texts: list[str]) -> tuple[list[Encoding], np.ndarray]:
+        """Prepare and tokenize: the windows of every text and the text each belongs to.
+
+        With `score_encoded` this splits `predict_proba` in two, so a pipeline can tokenize
+        in one thread while another runs the model.
+        """
+        return self._windows([prepare(t) for t in texts])
+
+    def score_encoded(self, encoded: tuple[list[Encoding], np.ndarray], *,
+                      calibrated: bool = True) -> np.ndarray:
+        """Run the model on `encode`'s output; the maximum over each text's windows."""
+        windows, owners = encoded
+        if not windows:
+            return np.zeros((0, len(self.heads)), dtype=np.float32)
         window_logits = self._run(windows)
         if calibrated:
-            probs = _sigmoid(window_logits * self._cal_a + self._cal_b)
-        else:
-            probs = window_logits
-        out = np.full((len(texts), len(self.heads)), -np.inf, dtype=np.float32)
-        np.maximum.at(out, owners, probs)
+            window_logits = _sigmoid(window_logits * self._cal_a + self._cal_b)
+        out = np.full((int(owners.max()) + 1, len(self.heads)), -np.inf, dtype=np.float32)
+        np.maximum.at(out, owners, window_logits)
         return out
 
     def _windows(self, texts: list[str]) -> tuple[list[Encoding], np.ndarray]:
