@@ -140,6 +140,16 @@ def parse_key(stdout: str) -> str:
     raise SystemExit(f"no API key found in `triage keys create` output: {stdout!r}")
 
 
+def service_settings(threads: int) -> dict[str, Any]:
+    """The server-side settings that shape these numbers (defaults unless set here)."""
+    from triage.settings import Settings
+
+    s = Settings()
+    return {"explain_top_on_intake": s.explain_top, "max_in_flight": s.max_in_flight,
+            "threads_per_worker": {w: max(1, threads // w) for w in WORKERS},
+            "database": "SQLite file in a temp dir (WAL)"}
+
+
 class Bodies:
     """Request bodies: sample texts in turn; tickets get a unique external id each."""
 
@@ -200,7 +210,8 @@ def run(args: Any) -> dict[str, Any]:
     result: dict[str, Any] = {"benchmark": "http", "machine": common.machine(),
                               "model": common.model_info(path), "sizes": sizes,
                               "threads_total": args.threads, "quick": args.quick,
-                              "client": "httpx.AsyncClient (HTTP/1.1 keep-alive), same host"}
+                              "client": "httpx.AsyncClient (HTTP/1.1 keep-alive), same host",
+                              "service_settings": service_settings(args.threads)}
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         servers = {w: Server(path, w, args.threads, Path(tmp)) for w in WORKERS}
