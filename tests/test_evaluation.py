@@ -51,7 +51,7 @@ def test_metrics_known_values() -> None:
 def test_parity_counterfactuals_change_only_identity() -> None:
     variants = counterfactuals("I want to cancel, the color is wrong")
     kinds = {k for k, _ in variants}
-    assert kinds == {"name", "place", "spelling", "dialect"}
+    assert kinds == {"name", "place", "name_in_text", "place_in_text", "spelling", "dialect"}
     assert any("colour" in v for k, v in variants if k == "spelling")
 
 
@@ -65,6 +65,7 @@ def test_parity_check_catches_a_biased_scorer() -> None:
         return np.array([[0.2, 0.1, 0.1] for _ in texts])
 
     bad = parity_check(["the app crashed"], biased, heads)
-    assert bad.violations == 1 and bad.by_kind["place"] == pytest.approx(0.7)
+    assert bad.violations == 2 and bad.by_kind["place"] == pytest.approx(0.7)
+    assert bad.by_kind["place_in_text"] == pytest.approx(0.7)
     assert bad.worst[0]["kind"] == "place" and "Lagos" in bad.worst[0]["variant_high"]
     assert parity_check(["the app crashed"], fair, heads).violations == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from triage.textprep import cap, prepare
 
 
@@ -23,3 +25,25 @@ def test_textprep_cap_keeps_head_and_tail() -> None:
     text = "A" * 100 + "B" * 100
     capped = cap(text, 40)
     assert capped.startswith("A" * 30) and capped.endswith("B" * 10)
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("Hi, this is Lakisha Washington. My card was stolen\n\nThanks,\nLakisha",
+     "Hi, this is [name]. My card was stolen\n\nThanks,\n[name]"),
+    ("I was overcharged.\n\n(writing from Mexico City)", "I was overcharged.\n\n(writing from [place])"),
+    ("Hi, Nadia here. my card", "Hi, [name] here. my card"),
+    ("refund now\n- Ana", "refund now\n- [name]"),
+    ("help\n\nKind regards\nJosé García\nAcme Ltd\n+44 123", "help\n\nKind regards\n[name]\n[signature]"),
+    ("I am in Lagos and my card is blocked", "I am in [place] and my card is blocked"),
+])
+def test_textprep_masks_names_and_places_where_people_state_them(text: str, masked: str) -> None:
+    assert prepare(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "Thanks, all sorted now!", "thanks for nothing", "This is ridiculous, I want a refund",
+    "Hello, this is the third time I write", "I was charged twice. Thanks", "sent from my iPhone",
+    "Thanks,\nI will wait",
+])
+def test_textprep_leaves_ordinary_text_alone(text: str) -> None:
+    assert prepare(text) == text

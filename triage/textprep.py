@@ -3,6 +3,12 @@
 Deliberate choices (documented in docs/model-card.md):
 - Quoted history in e-mail replies (lines starting with `>` and the "On ... wrote:" line
   above them) is dropped: it is what the agent or the customer said before, already scored.
+- Who is writing, and from where, is masked where a message says it in the usual places:
+  the name after "this is" / "my name is" / "<Name> here", the name in a sign-off
+  ("Thanks,\nPriya", "Cheers, Tom", "- Ana") and the place after "writing from", "based in",
+  "here in" and the like become `[name]` / `[place]`. Priority must never use name or region;
+  the model cannot use what it does not see. Names elsewhere in the text are not detected
+  (the parity check in `triage eval` measures those separately).
 - HTML entities are unescaped, runs of whitespace collapsed, and the text is capped at
   `max_chars` characters (head and tail kept) so a 1 MB paste cannot stall a worker.
 """
@@ -14,6 +20,20 @@ import re
 
 _QUOTE_HEADER = re.compile(r"^\s*(on .{3,200}wrote:|-{2,}\s*original message\s*-{2,})\s*$",
                            re.IGNORECASE)
+_NAME = r"[A-Z][\w'’-]*(?:[ \t]+(?:[A-Z][\w'’-]*|van|de|der|da|al|bin|el)){0,3}"
+_INTRO = re.compile(rf"\b((?i:this is|my name is|my name's|name's)[ \t]+){_NAME}")
+_HERE = re.compile(rf"(^|[.!?,]\s*|\b(?i:hi|hello|hey),?\s+)({_NAME})(\s+here\b)")
+_CLOSING = (r"(?i:thanks|thank you|many thanks|thanks again|regards|kind regards|"
+            r"best regards|warm regards|best wishes|best|cheers|sincerely|yours sincerely|"
+            r"yours faithfully|yours truly|thx|ta|respectfully)")
+_SIGNOFF = re.compile(rf"(\b{_CLOSING}[ \t]*[,.!]?[ \t]*\n\s*)({_NAME})[ \t]*"
+                      r"((?:\n[^\n]*){0,4})$")
+_INLINE_SIGNOFF = re.compile(rf"(\b{_CLOSING},[ \t]+)({_NAME})([ \t]*[.!]?[ \t]*)$")
+_DASH_SIGNOFF = re.compile(rf"(\n[ \t]*[-–—~][ \t]*){_NAME}[ \t]*$")
+_PAREN_NAME = re.compile(rf"\(({_NAME})\)\s*$")
+_PLACE = re.compile(r"\b((?i:(?:writing|messaging|calling|sent|greetings) from|based in|"
+                    r"here in|i live in|living in|located in|i'm in|i am in))([ \t]+(?:the[ \t]+)?)"
+                    rf"({_NAME}(?:,[ \t]*{_NAME})*)")
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -39,10 +59,23 @@ def cap(text: str, max_chars: int) -> str:
     return text[:head] + " … " + text[len(text) - (max_chars - head):]
 
 
+def mask_identity(text: str) -> str:
+    """Replace self-introductions, sign-off names and stated places with placeholders."""
+    text = _INTRO.sub(lambda m: m.group(1) + "[name]", text)
+    text = _HERE.sub(lambda m: m.group(1) + "[name]" + m.group(3), text)
+    text = _SIGNOFF.sub(lambda m: m.group(1) + "[name]" + ("\n[signature]" if m.group(3).strip()
+                                                           else ""), text)
+    text = _INLINE_SIGNOFF.sub(lambda m: m.group(1) + "[name]" + m.group(3), text)
+    text = _DASH_SIGNOFF.sub(lambda m: m.group(1) + "[name]", text)
+    text = _PAREN_NAME.sub("([name])", text)
+    return _PLACE.sub(lambda m: m.group(1) + m.group(2) + "[place]", text)
+
+
 def prepare(text: str, max_chars: int = 20_000) -> str:
-    """The text the model reads: unescaped, de-quoted, whitespace-normalised and capped."""
+    """The text the model reads: unescaped, de-quoted, identity-masked, normalised, capped."""
     text = html.unescape(text)
     text = strip_quoted(text)
+    text = mask_identity(text)
     text = _WS.sub(" ", text)
     text = _BLANKS.sub("\n\n", text)
     return cap(text.strip(), max_chars)
