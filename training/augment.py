@@ -2,8 +2,8 @@
 which spelling, does not matter.
 
 During fine-tuning a share of the training messages is re-written each epoch with a random
-greeting or sign-off carrying a name, a place line, or US/UK spelling and informal dialect
-markers, keeping the labels. The name and place pools here are deliberately different from
+greeting or sign-off carrying a name, a neutral sentence naming a person or a place, or
+US/UK spelling and informal dialect markers, keeping the labels. The name and place pools here are deliberately different from
 the ones the parity check (`triage/parity.py`) measures with, so the check stays honest.
 """
 
@@ -57,6 +57,19 @@ def with_identity(text: str, rng: random.Random) -> str:
     return rng.choice(_GREETINGS).format(**who) + text + rng.choice(_SIGNOFFS).format(**who)
 
 
+_MENTIONS = ["The account holder is {full}.", "I'm asking on behalf of {full}.",
+             "My partner {first} set this up for us.", "Our office is in {place}.",
+             "I'm originally from {place}.", "I usually go to the {place} branch.",
+             "{full} is the name on the booking.", "We live near {place}.",
+             "The card is registered to {full}.", "I was in {place} at the time."]
+
+
+def with_mention(text: str, rng: random.Random) -> str:
+    """`text` with a neutral sentence naming a person or place, before or after it."""
+    sentence = rng.choice(_MENTIONS).format(**_identity(rng))
+    return f"{sentence} {text}" if rng.random() < 0.4 else f"{text} {sentence}"
+
+
 def with_dialect(text: str, rng: random.Random) -> str:
     """`text` in the other spelling system, with some informal markers."""
     for us, uk in _SPELLING:
@@ -73,8 +86,10 @@ def augment(texts: list[str], rng: random.Random, share: float) -> list[str]:
     out = []
     for text in texts:
         roll = rng.random()
-        if roll < share * 0.7:
+        if roll < share * 0.35:
             text = with_identity(text, rng)
+        elif roll < share * 0.7:
+            text = with_mention(text, rng)
         elif roll < share:
             text = with_dialect(text, rng)
         out.append(text)

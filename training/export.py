@@ -21,6 +21,7 @@ from training.data import Split
 from triage.metrics import head_metrics
 from triage.models.manifest import write_manifest
 from triage.records import HEADS
+from triage.textprep import prepare
 
 Log = Callable[[str], None]
 
@@ -73,6 +74,7 @@ def onnx_logits(path: Path, tokenizer: PreTrainedTokenizerBase, texts: list[str]
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    texts = [prepare(t) for t in texts]
     out = []
     for start in range(0, len(texts), 64):
         enc = tokenizer(texts[start:start + 64], padding=True, truncation=True,

@@ -31,6 +31,7 @@ from training.export import export_model
 from training.modeling import load_base
 from triage.metrics import head_metrics
 from triage.records import HEADS, ReadReport
+from triage.textprep import prepare
 
 Log = Callable[[str], None]
 
@@ -59,7 +60,7 @@ def batches(split: Split, tokenizer: PreTrainedTokenizerBase, size: int, max_len
             groups.extend(chunk[i:i + size] for i in range(0, len(chunk), size))
         rng.shuffle(groups)
     for idx in groups:
-        enc = tokenizer([split.texts[i] for i in idx], padding=True, truncation=True,
+        enc = tokenizer([prepare(split.texts[i]) for i in idx], padding=True, truncation=True,
                         max_length=max_length, return_tensors="pt")
         yield enc["input_ids"], enc["attention_mask"], torch.from_numpy(split.labels[idx])
 
@@ -77,8 +78,9 @@ def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def predict_logits(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: list[str],
                    max_length: int, size: int = 64) -> np.ndarray:
-    """Logits for `texts` (head + first window only: training rows are short)."""
+    """Logits for `texts` as served (prepared text; first window only: rows are short)."""
     model.eval()
+    texts = [prepare(t) for t in texts]
     out = []
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(order), size):
