@@ -239,10 +239,24 @@ def fixed_tokens(tokenizer: Any, tokens: int, count: int, seed: int = 7) -> list
     out: list[str] = []
     while len(out) < count:
         ids: list[int] = []
-        while len(ids) < tokens - 2:
+        while len(ids) < tokens + 30:
             ids.extend(tokenizer.encode(next(pool), add_special_tokens=False).ids)
-        out.append(tokenizer.decode(ids[: tokens - 2]))
+        out.append(_cut(tokenizer, ids, tokens - 2))
     return out
+
+
+def _cut(tokenizer: Any, ids: list[int], keep: int) -> str:
+    """Decode about `keep` pieces so that re-encoding gives `keep` (decode/encode does not
+    round-trip exactly: pieces can merge or re-split), adjusting the cut a few times."""
+    target, cut = keep, keep
+    text = tokenizer.decode(ids[:cut])
+    for _ in range(8):
+        error = len(tokenizer.encode(text, add_special_tokens=False).ids) - target
+        if error == 0:
+            break
+        cut = max(1, min(len(ids), cut - error))
+        text = tokenizer.decode(ids[:cut])
+    return text
 
 
 def token_counts(tokenizer: Any, texts: Sequence[str]) -> dict[str, float]:
