@@ -97,14 +97,21 @@ def queue_table(r: dict[str, Any]) -> str:
 
 
 def scaling_tables(r: dict[str, Any]) -> str:
-    length = _table(["tokens", "windows", "msg/s (batch 32)", "single p50 ms",
+    length = _table(["tokens", "windows", "msg/s (256 messages per call)", "single p50 ms",
                      "single p99 ms"],
                     [[n, v["windows"], _mm(v["messages_per_s"]), _mm(v["single_p50_ms"], "{:.2f}"),
                       _mm(v["single_p99_ms"], "{:.2f}")] for n, v in r["by_length"].items()])
-    batch = _table(["batch size", "msg/s", "call p50 ms"],
-                   [[b, _mm(v["messages_per_s"]), _mm(v["call_p50_ms"], "{:.2f}")]
-                    for b, v in r["by_batch"].items()])
-    return f"{length}\n\n{batch}"
+    batch = _table(["engine (~40-token messages)", "msg/s"],
+                   [[name, _mm(v)] for name, v in r["by_batch"]["rates"].items()])
+    memory = _table(["what", "peak RSS MiB (process tree)", "largest process MiB", "detail"], [
+        [f"server, {w.replace('_', ' ')}", v.get("tree_peak_rss_mib"),
+         v.get("max_process_hwm_mib"), f"{v.get('processes')} processes"]
+        for w, v in r["server_memory"].items() if isinstance(v, dict)] + [
+        [f"re-score of {r['backlog_memory'].get('rows', '?'):,} rows",
+         r["backlog_memory"].get("peak_rss_mib_tree", "–"),
+         r["backlog_memory"].get("peak_rss_mib_process", "–"),
+         f"{r['backlog_memory'].get('rows_per_s_end_to_end', '–')} rows/s end to end"]])
+    return f"{length}\n\n{batch}\n\n{memory}"
 
 
 def quality_table(r: dict[str, Any]) -> str:

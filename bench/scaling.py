@@ -62,23 +62,61 @@ def by_length(path: Path, args: Any, sizes: dict[str, int]) -> dict[str, Any]:
             for n in LENGTHS}
 
 
+def batched_session(model: Any, texts: list[str], batch: int) -> None:
+    """Run the model's ONNX session on length-sorted batches of `batch` windows, as the
+    runtime did before it ran dynamic-int8 windows one per call (see `batch_invariant`)."""
+    import numpy as np
+
+    windows, _ = model.encode(texts)
+    order = np.argsort([len(w.ids) for w in windows], kind="stable")
+    for start in range(0, len(order), batch):
+        rows = [windows[i].ids for i in order[start:start + batch]]
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for k, r in enumerate(rows):
+            ids[k, :len(r)] = r
+            mask[k, :len(r)] = 1
+        model.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
+
+
 def by_batch(path: Path, args: Any, sizes: dict[str, int]) -> dict[str, Any]:
-    """Messages/s and per-call latency for each batch size, on ~40-token messages."""
+    """Messages/s per batch size on ~40-token messages, for the engines that can batch.
+
+    The runtime scores dynamic-int8 windows one per call (so a message's score never depends
+    on the messages it is batched with), so `batch_size` does not apply to it. Measured here:
+    fp32 through the runtime (batch-invariant at any size); the int8 session fed batches
+    directly (what batching would give, were it allowed); and, for reference, the runtime's
+    int8 path with 2 threads, and with 1 thread called from 2 threads at once.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from triage.models.runtime import ScoringModel
 
     tok = common.hf_tokenizer(path)
     texts = common.fixed_tokens(tok, 40, sizes["messages"])
-    models = {b: ScoringModel(path, threads=args.threads, batch_size=b) for b in BATCHES}
-
-    def measure(b: int) -> dict[str, float]:
-        calls = [texts[i:i + b] for i in range(0, len(texts), b)]
-        times = [common.time_call(lambda c=c: models[b].predict_proba(c)) for c in calls]
-        return {"rate": len(texts) / sum(times), "call_ms": common.percentile(times, 50) * 1000}
-
-    runs = common.interleave({b: (lambda b=b: measure(b)) for b in BATCHES}, sizes["rounds"])
-    return {str(b): {"messages_per_s": common.summary([r["rate"] for r in runs[b]], 1),
-                     "call_p50_ms": common.summary([r["call_ms"] for r in runs[b]], 3)}
-            for b in BATCHES}
+    int8 = ScoringModel(path, threads=args.threads)
+    int8_1 = ScoringModel(path, threads=1)
+    pool = ThreadPoolExecutor(args.threads)
+    halves = [texts[k::args.threads] for k in range(args.threads)]
+    with common.fp32_model_dir(path) as fp32_dir:
+        fp32 = {b: ScoringModel(fp32_dir, threads=args.threads, batch_size=b) for b in BATCHES}
+        engines: dict[str, Any] = {}
+        for b in BATCHES:
+            engines[f"fp32 runtime, batch {b}"] = (
+                lambda b=b: len(texts) / common.time_call(lambda: fp32[b].predict_proba(texts)))
+            engines[f"int8 session, batch {b}"] = (
+                lambda b=b: len(texts) / common.time_call(lambda: batched_session(int8, texts, b)))
+        engines["int8 runtime (one window per call), 2 threads"] = (
+            lambda: len(texts) / common.time_call(lambda: int8.predict_proba(texts)))
+        engines["int8 runtime, 1 thread x 2 callers"] = (
+            lambda: len(texts) / common.time_call(
+                lambda: list(pool.map(int8_1.predict_proba, halves))))
+        runs = common.interleave(engines, sizes["rounds"])
+    pool.shutdown()
+    return {"int8_batch_invariant": bool(getattr(int8, "batch_invariant", False)),
+            "int8_runtime_batch_size": int8.batch_size,
+            "rates": {name: common.summary(v, 1) for name, v in runs.items()}}
 
 
 def server_memory(out: Path) -> dict[str, Any]:
@@ -118,7 +156,7 @@ def chart(result: dict[str, Any], out: Path) -> None:
     lengths = result["by_length"]
     xs = [int(n) for n in lengths]
     ax1.plot(xs, [lengths[n]["messages_per_s"]["median"] for n in lengths], "o-",
-             label="messages/s (batch 32)")
+             label="messages/s (256 per call)")
     ax1.set_xscale("log", base=2)
     ax1.set_xticks(xs, [str(x) for x in xs])
     ax1.set_xlabel("tokens per message")
@@ -130,14 +168,18 @@ def chart(result: dict[str, Any], out: Path) -> None:
     ax1.set_title("int8 runtime vs message length")
     ax1.legend(loc="upper right", fontsize=8)
     twin.legend(loc="center right", fontsize=8)
-    batches = result["by_batch"]
-    bs = [int(b) for b in batches]
-    ax2.plot(bs, [batches[b]["messages_per_s"]["median"] for b in batches], "o-")
+    rates = result["by_batch"]["rates"]
+    for prefix in ("fp32 runtime", "int8 session"):
+        xs2 = [b for b in BATCHES if f"{prefix}, batch {b}" in rates]
+        ax2.plot(xs2, [rates[f"{prefix}, batch {b}"]["median"] for b in xs2], "o-", label=prefix)
+    for k, name in enumerate(n for n in rates if "runtime" in n and "batch" not in n):
+        ax2.axhline(rates[name]["median"], color=f"C{k + 2}", ls="--", label=name)
     ax2.set_xscale("log", base=2)
-    ax2.set_xticks(bs, [str(b) for b in bs])
+    ax2.set_xticks(list(BATCHES), [str(b) for b in BATCHES])
     ax2.set_xlabel("batch size (~40-token messages)")
     ax2.set_ylabel("messages/s")
-    ax2.set_title("int8 runtime vs batch size")
+    ax2.set_title("Throughput vs batch size")
+    ax2.legend(fontsize=7)
     common.save_png(fig, out, "scaling")
 
 

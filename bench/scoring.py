@@ -172,6 +172,10 @@ def run(args: Any) -> dict[str, Any]:
                       "length_mix": {"source": mix_source, **common.token_counts(tok, mix)}}
     with common.fp32_model_dir(path) as fp32_dir:
         engines = Engines(path, fp32_dir, args.threads)
+        result["runtime"] = {
+            "int8_batch_invariant": bool(getattr(engines.int8, "batch_invariant", False)),
+            "int8_windows_per_call": engines.int8.batch_size,
+            "fp32_windows_per_call": engines.fp32.batch_size, "hf_pipeline_batch_size": 32}
         for key, texts in (("batch_40_tokens", fixed), ("batch_length_mix", mix)):
             common.log(f"{key}: {len(texts)} messages x {sizes['rounds']} rounds")
             result[key] = throughput(engines, texts, sizes["rounds"])
