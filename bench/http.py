@@ -266,9 +266,10 @@ def chart(result: dict[str, Any], out: Path) -> None:
         if endpoint == "/v1/score":
             ax.axhline(25, color="red", lw=0.8, ls=":", label="target p99 25 ms @ c8")
         ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
         ax.set_xticks(list(CONCURRENCY), [str(c) for c in CONCURRENCY])
         ax.set_xlabel("concurrent clients")
-        ax.set_ylabel("latency, ms (median over rounds)")
+        ax.set_ylabel("latency, ms (median over rounds, log scale)")
         ax.set_title(f"POST {endpoint}")
         ax.legend(fontsize=7)
     common.save_png(fig, out, "http")
