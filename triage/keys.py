@@ -3,12 +3,21 @@
 Roles: `agent` may score and work the queue; `admin` may also manage keys. A key looks like
 `trg_<43 random characters>`; its first 8 characters (`prefix`) are kept in clear so a key
 can be recognised in `triage keys list` without being usable.
+
+`KeyCache` keeps keys that were found valid for a few seconds, so a busy scoring endpoint
+does not query the database on every request. A revocation clears the cache of the process
+that made it at once; other processes (workers, `triage keys revoke`) stop accepting the key
+within the cache's lifetime (`TRIAGE_KEY_CACHE_SECONDS`, 0 turns the cache off).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,6 +79,47 @@ def authenticate(db: Database, key: str | None) -> Principal:
     if row.revoked_at is not None:
         raise AuthError(f"API key {row.prefix}... was revoked on {row.revoked_at:%Y-%m-%d}")
     return Principal(key_id=row.id, name=row.name, role=row.role)
+
+
+class KeyCache:
+    """Valid keys seen in the last `seconds`, by hash (at most `size`, oldest dropped first).
+
+    Only successes are kept: an unknown or revoked key is looked up every time.
+    """
+
+    def __init__(self, seconds: float, size: int = 4096,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.size = size
+        self.clock = clock
+        self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str | None) -> Principal | None:
+        if not key or self.seconds <= 0:
+            return None
+        digest = hash_key(key)
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None:
+                return None
+            if entry[0] <= self.clock():
+                del self._entries[digest]
+                return None
+            return entry[1]
+
+    def put(self, key: str, who: Principal) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            self._entries[hash_key(key)] = (self.clock() + self.seconds, who)
+            self._entries.move_to_end(hash_key(key))
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 def list_keys(db: Database) -> list[dict[str, Any]]:

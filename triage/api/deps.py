@@ -1,4 +1,9 @@
-"""Dependencies of the routes: the process's service, and the caller's key and role."""
+"""Dependencies of the routes: the process's service, and the caller's key and role.
+
+They are `async def` on purpose: FastAPI runs a plain `def` dependency on a worker thread,
+and each such hop costs a thread handoff per request. Only a key the cache does not know
+goes to the database (on a worker thread).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from triage.api.service import Service
 from triage.cases import Cases
@@ -15,7 +21,7 @@ from triage.keys import Principal, authenticate
 bearer = HTTPBearer(auto_error=False, description="An API key from `triage keys create`.")
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     service = getattr(request.app.state, "service", None)
     if service is None:
         raise StoreError("the service is starting or stopping; retry in a moment")
@@ -25,24 +31,30 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def get_cases(service: ServiceDep) -> Cases:
+async def get_cases(service: ServiceDep) -> Cases:
     return service.cases
 
 
 CasesDep = Annotated[Cases, Depends(get_cases)]
 
 
-def caller(service: ServiceDep,
-           creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+async def caller(service: ServiceDep,
+                 creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                 ) -> Principal:
     """The key's owner; 401 without a valid `Authorization: Bearer <key>`."""
-    return authenticate(service.db, creds.credentials if creds else None)
+    key = creds.credentials if creds else None
+    who = service.keys.get(key)
+    if who is None:
+        who = await run_in_threadpool(authenticate, service.db, key)
+        service.keys.put(key or "", who)
+    return who
 
 
-def agent(who: Annotated[Principal, Depends(caller)]) -> Principal:
+async def agent(who: Annotated[Principal, Depends(caller)]) -> Principal:
     return who.require("agent")
 
 
-def admin(who: Annotated[Principal, Depends(caller)]) -> Principal:
+async def admin(who: Annotated[Principal, Depends(caller)]) -> Principal:
     return who.require("admin")
 
 

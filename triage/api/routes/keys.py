@@ -29,5 +29,8 @@ def list_keys(key: AdminKey, service: ServiceDep) -> list[dict[str, Any]]:
 @router.delete("/{key_id}", response_model=KeyOut, responses={404: {"model": ErrorOut}})
 def revoke_key(key_id: Annotated[int, Path(ge=1, le=2**53)], key: AdminKey,
                service: ServiceDep) -> dict[str, Any]:
-    """Revoke a key; requests with it get 401 from now on."""
-    return keys.revoke_key(service.db, key_id)
+    """Revoke a key; requests with it get 401 from now on (on other workers, within
+    TRIAGE_KEY_CACHE_SECONDS)."""
+    revoked = keys.revoke_key(service.db, key_id)
+    service.keys.clear()
+    return revoked
