@@ -1,7 +1,8 @@
 """HTTP service load test: a real `triage serve` on 127.0.0.1, driven by an httpx async client.
 
-Two servers run side by side (1 worker and 2 workers; TRIAGE_THREADS set so both use 2
-threads in all), each on a free loopback port with a fresh SQLite file in a temp dir and an
+Two servers run side by side (1 worker and 2 workers, each with the service's default
+inference shape: one intra-op thread per call and one inference slot per core, divided among
+the workers; see `triage.api.service.inference_shape`), each on a free loopback port with a fresh SQLite file in a temp dir and an
 agent API key made with `triage keys create --role agent`. Cells are (workers, endpoint,
 concurrency) with endpoints POST /v1/score (one message) and POST /v1/tickets (intake), at
 concurrency 1, 8 and 32. Rounds interleave every cell (A, B, C, ..., A, B, C, ...); each
@@ -56,7 +57,7 @@ def triage_bin() -> str:
 class Server:
     """One `triage serve` subprocess with its own home, SQLite file and API key."""
 
-    def __init__(self, model: Path, workers: int, threads: int, tmp: Path) -> None:
+    def __init__(self, model: Path, workers: int, tmp: Path) -> None:
         self.workers = workers
         self.home = tmp / f"home-w{workers}"
         self.home.mkdir()
@@ -65,7 +66,6 @@ class Server:
                         TRIAGE_DATABASE_URL=f"sqlite:///{self.home / 'triage.db'}",
                         TRIAGE_HOST=HOST, TRIAGE_PORT=str(self.port),
                         TRIAGE_WORKERS=str(workers),
-                        TRIAGE_THREADS=str(max(1, threads // workers)),
                         TRIAGE_LOG_LEVEL="warning")
         self.key = self._create_key()
         self.log = open(self.home / "serve.log", "w")  # noqa: SIM115 (closed in stop)
@@ -140,14 +140,22 @@ def parse_key(stdout: str) -> str:
     raise SystemExit(f"no API key found in `triage keys create` output: {stdout!r}")
 
 
-def service_settings(threads: int) -> dict[str, Any]:
+def service_settings() -> dict[str, Any]:
     """The server-side settings that shape these numbers (defaults unless set here)."""
     from triage.settings import Settings
 
     s = Settings()
     return {"explain_top_on_intake": s.explain_top, "max_in_flight": s.max_in_flight,
-            "threads_per_worker": {w: max(1, threads // w) for w in WORKERS},
+            "inference_shape": {f"workers_{w}": _shape(w) for w in WORKERS},
             "database": "SQLite file in a temp dir (WAL)"}
+
+
+def _shape(workers: int) -> dict[str, int]:
+    from triage.api.service import inference_shape
+    from triage.settings import Settings
+
+    threads, slots = inference_shape(Settings(workers=workers))
+    return {"threads_per_call": threads, "slots_per_worker": slots}
 
 
 class Bodies:
@@ -209,12 +217,12 @@ def run(args: Any) -> dict[str, Any]:
     bodies = Bodies(texts)
     result: dict[str, Any] = {"benchmark": "http", "machine": common.machine(),
                               "model": common.model_info(path), "sizes": sizes,
-                              "threads_total": args.threads, "quick": args.quick,
+                              "quick": args.quick,
                               "client": "httpx.AsyncClient (HTTP/1.1 keep-alive), same host",
-                              "service_settings": service_settings(args.threads)}
+                              "service_settings": service_settings()}
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
-        servers = {w: Server(path, w, args.threads, Path(tmp)) for w in WORKERS}
+        servers = {w: Server(path, w, Path(tmp)) for w in WORKERS}
         try:
             for server in servers.values():
                 server.wait_ready()
@@ -287,7 +295,7 @@ def profile(args: Any) -> dict[str, Any]:
     path = common.model_dir(args.model)
     bodies = Bodies([r["text"] for r in common.sample_rows()])
     with tempfile.TemporaryDirectory(prefix="bench-http-profile-") as tmp:
-        server = Server(path, 1, args.threads, Path(tmp))
+        server = Server(path, 1, Path(tmp))
         try:
             server.wait_ready()
             asyncio.run(load(server.url, server.headers(), "/v1/score", 8, 200, 30, bodies))

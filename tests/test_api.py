@@ -432,3 +432,20 @@ def test_api_metrics_count_latency_and_scores(api: Api) -> None:
            'status="200"} 1.0' in text
     assert 'triage_score_count{head="frustration"} 3.0' in text
     assert 'triage_queue_depth{lane="supervisor"} 0.0' in text
+
+
+@pytest.mark.parametrize("workers, threads, slots, cores, expected", [
+    (1, 0, 0, 2, (1, 2)),   # default: one thread per call, one call per core
+    (2, 0, 0, 2, (1, 1)),   # two workers share the cores
+    (4, 0, 0, 2, (1, 1)),   # never fewer than one slot
+    (1, 2, 0, 2, (2, 1)),   # TRIAGE_THREADS=2: one call uses both cores
+    (1, 0, 3, 2, (1, 3)),   # TRIAGE_INFERENCE_SLOTS wins
+])
+def test_api_inference_shape_fits_the_cores(monkeypatch: pytest.MonkeyPatch, workers: int,
+                                            threads: int, slots: int, cores: int,
+                                            expected: tuple[int, int]) -> None:
+    from triage.api import service as service_module
+
+    monkeypatch.setattr(service_module.os, "sched_getaffinity", lambda _pid: set(range(cores)))
+    settings = Settings(workers=workers, threads=threads, inference_slots=slots)
+    assert service_module.inference_shape(settings) == expected

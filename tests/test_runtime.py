@@ -113,3 +113,35 @@ def test_explain_phrases_split_clauses_and_long_runs() -> None:
     spans = [text[a:b] for a, b in phrases(text)]
     assert spans[0] == "First part," and spans[1] == "second part!"
     assert all(len(s.split()) <= 8 for s in spans)
+
+
+def test_runtime_slots_bound_concurrent_inference_calls(tiny_model_dir: Path) -> None:
+    """With `slots=1`, callers on many threads never run the session at the same time."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = ScoringModel(tiny_model_dir, threads=1, slots=1)
+    inner = model.session
+    state = {"now": 0, "most": 0}
+    lock = threading.Lock()
+
+    class Probe:
+        def run(self, *args, **kw):  # type: ignore[no-untyped-def]
+            with lock:
+                state["now"] += 1
+                state["most"] = max(state["most"], state["now"])
+            try:
+                threading.Event().wait(0.002)  # hold the slot long enough to overlap
+                return inner.run(*args, **kw)
+            finally:
+                with lock:
+                    state["now"] -= 1
+
+    model.session = Probe()  # type: ignore[assignment]
+    texts = [f"message {i}, where is my refund" for i in range(24)]
+    with ThreadPoolExecutor(6) as pool:
+        together = list(pool.map(model.predict_proba, texts))
+    assert state["most"] == 1
+    model.session = inner
+    np.testing.assert_array_equal(np.stack(together), np.stack([model.predict_proba(t)
+                                                                for t in texts]))

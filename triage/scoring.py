@@ -72,11 +72,11 @@ class Scorer:
 
     @classmethod
     def from_dir(cls, model_dir: str | Path, *, threads: int = 0, batch_size: int = 32,
-                 max_chars: int = 20_000) -> Scorer:
+                 max_chars: int = 20_000, slots: int = 0) -> Scorer:
         from triage.models.runtime import ScoringModel
 
-        return cls(ScoringModel(model_dir, threads=threads, batch_size=batch_size),
-                   max_chars=max_chars)
+        return cls(ScoringModel(model_dir, threads=threads, batch_size=batch_size,
+                                slots=slots), max_chars=max_chars)
 
     @property
     def version(self) -> str:

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     max_text_chars: int = 20_000
     max_body_bytes: int = 8_000_000
     max_in_flight: int = 64
+    key_cache_seconds: float = 5.0
+    inference_slots: int = 0
     lease_seconds: int = 300
     host: str = "127.0.0.1"
     port: int = 8000

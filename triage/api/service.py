@@ -8,15 +8,17 @@ keeps working for the agents.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from triage.api.telemetry import Telemetry
 from triage.cases import Cases, utcnow
 from triage.errors import ModelError, StoreError, TriageError
+from triage.keys import KeyCache
 from triage.priority import PolicyConfig
 from triage.scoring import Score, Scorer
 from triage.settings import Settings
@@ -49,6 +51,7 @@ class Service:
     policy: PolicyConfig
     model_error: str | None
     telemetry: Telemetry
+    keys: KeyCache = field(default_factory=lambda: KeyCache(0))
 
     def close(self) -> None:
         self.db.close()
@@ -68,19 +71,39 @@ def start(settings: Settings, scorer: Scorer | None, telemetry: Telemetry,
                   explain_top=settings.explain_top, review_seconds=settings.review_seconds,
                   clock=clock or utcnow, on_score=telemetry.observe_score)
     telemetry.watch_store(cases.depth, cases.lease_expiries)
-    return Service(settings, db, scorer, cases, policy, model_error, telemetry)
+    return Service(settings, db, scorer, cases, policy, model_error, telemetry,
+                   KeyCache(settings.key_cache_seconds))
 
 
 def _load_scorer(settings: Settings) -> tuple[Any, str | None]:
     path = settings.resolved_model_dir()
+    threads, slots = inference_shape(settings)
     try:
-        scorer = Scorer.from_dir(path, threads=settings.threads, batch_size=settings.batch_size,
-                                 max_chars=settings.max_text_chars)
+        scorer = Scorer.from_dir(path, threads=threads, batch_size=settings.batch_size,
+                                 max_chars=settings.max_text_chars, slots=slots)
     except TriageError as exc:
         log.error("model not loaded from %s: %s", path, exc.message)
         return UnavailableScorer(exc.message), exc.message
-    log.info("model %s loaded from %s", scorer.version, path)
+    log.info("model %s loaded from %s (%d inference slot(s) of %d thread(s))",
+             scorer.version, path, slots, threads)
     return scorer, None
+
+
+def inference_shape(settings: Settings) -> tuple[int, int]:
+    """(intra-op threads per call, concurrent calls) for one server process.
+
+    A request scores one or a few short messages, which a second intra-op thread barely
+    speeds up, so by default each call gets one thread and the process runs as many calls
+    at once as it has cores (divided among the workers). TRIAGE_THREADS and
+    TRIAGE_INFERENCE_SLOTS override either.
+    """
+    threads = settings.threads or 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    slots = settings.inference_slots or max(1, cores // max(1, settings.workers) // threads)
+    return threads, slots
 
 
 def _migrate(db: Database, attempts: int = 15, pause: float = 2.0) -> None:

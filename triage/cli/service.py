@@ -38,11 +38,14 @@ def serve_cmd(
     path = _model_for(s)
     revision = _database(s).migrate()
     log(f"database {_safe_url(s.resolved_database_url())} at migration {revision}")
+    workers = workers or s.workers
+    # each worker process reads these; TRIAGE_WORKERS lets it size its inference slots
     os.environ.update(TRIAGE_MODEL_DIR=str(path), TRIAGE_AUTO_MIGRATE="false",
-                      TRIAGE_DATABASE_URL=s.resolved_database_url())
+                      TRIAGE_DATABASE_URL=s.resolved_database_url(),
+                      TRIAGE_WORKERS=str(workers))
     level = log_level or s.log_level
     uvicorn.run("triage.api.app:app_from_env", factory=True, host=host or s.host,
-                port=port or s.port, workers=workers or s.workers, log_config=log_config(level),
+                port=port or s.port, workers=workers, log_config=log_config(level),
                 log_level=level, timeout_graceful_shutdown=10, server_header=False)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from triage.api.deps import AnyKey, ServiceDep
 from triage.api.schemas import ErrorOut, ModelOut, ScoreRequest, ScoreResponse
@@ -17,9 +18,10 @@ router = APIRouter(prefix="/v1", tags=["scoring"],
 
 @router.post("/score", response_model=ScoreResponse,
              responses={413: {"model": ErrorOut}, 503: {"model": ErrorOut}})
-def score(body: ScoreRequest, key: AnyKey, service: ServiceDep,
-          explain: Annotated[bool, Query(description="Add the phrases that moved each "
-                                         "head (slower).")] = False) -> dict[str, Any]:
+async def score(body: ScoreRequest, key: AnyKey, service: ServiceDep,
+                explain: Annotated[bool, Query(description="Add the phrases that moved "
+                                               "each head (slower).")] = False
+                ) -> dict[str, Any]:
     """Score one message (`text`) or a batch (`texts`, up to TRIAGE_MAX_BATCH)."""
     texts = body.items()
     limit = service.settings.max_batch
@@ -29,8 +31,9 @@ def score(body: ScoreRequest, key: AnyKey, service: ServiceDep,
                          detail={"size": len(texts), "limit": limit})
     for i, text in enumerate(texts):
         _check(service.scorer, text, i if body.texts is not None else None)
-    results = service.scorer.score(texts, explain_top=(service.settings.explain_top or 3)
-                                   if explain else 0)
+    top = (service.settings.explain_top or 3) if explain else 0
+    # the language gate, tokenizer and model run on a worker thread, never on the event loop
+    results = await run_in_threadpool(service.scorer.score, texts, explain_top=top)
     for result in results:
         service.telemetry.observe_score(result)
     return {"model_version": service.scorer.version, "results": [r.as_dict() for r in results]}
