@@ -171,6 +171,7 @@ def main() -> None:
     p.add_argument("--keep", type=Path, default=None, help="keep input and outputs here")
     p.set_defaults(threads=0)  # 0: the command's own default (one 1-thread worker per core)
     args = common.parse(p)
+    machine = common.machine()  # before the runs: its load average is the one at the start
     rows = args.rows or (5_000 if args.quick else 100_000)
     model = common.model_dir(args.model)
     work = args.keep or Path(tempfile.mkdtemp(prefix="triage-backlog-"))
@@ -186,7 +187,7 @@ def main() -> None:
         runs[engine] = run_engine(engine, src, out, args, model)
         runs[engine]["output"] = str(out)
         common.log(json.dumps({k: v for k, v in runs[engine].items() if k != "summary"}))
-    result: dict[str, Any] = {"benchmark": "backlog", "machine": common.machine(),
+    result: dict[str, Any] = {"benchmark": "backlog", "machine": machine,
                               "model": common.model_info(model), "rows": rows,
                               "input_mib": round(src.stat().st_size / 2**20, 1),
                               "tokens": tokens, "threads": args.threads,
