@@ -2,7 +2,7 @@
 
 `ensure_default_model` returns the configured model directory when it already holds a valid
 model. Otherwise, for the default location only, it trains one from the project's own
-labelled samples (needs the `train` extra; about 5-10 minutes on 2 cores), builds it in a
+labelled samples (needs the `train` extra; about 3 minutes on 2 idle cores), builds it in a
 temporary directory beside the target and renames it into place, under a lock file so that
 two processes never build at once.
 """
