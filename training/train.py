@@ -22,7 +22,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
-from training.augment import augment
+from training.augment import augment, counterfactual
 from training.calibrate import apply_platt, best_thresholds, fit_platt
 from training.config import TrainConfig
 from training.contrastive import contrastive_stage
@@ -60,9 +60,10 @@ def batches(split: Split, tokenizer: PreTrainedTokenizerBase, size: int, max_len
             groups.extend(chunk[i:i + size] for i in range(0, len(chunk), size))
         rng.shuffle(groups)
     for idx in groups:
-        enc = tokenizer([prepare(split.texts[i]) for i in idx], padding=True, truncation=True,
+        texts = [split.texts[i] for i in idx]
+        enc = tokenizer([prepare(t) for t in texts], padding=True, truncation=True,
                         max_length=max_length, return_tensors="pt")
-        yield enc["input_ids"], enc["attention_mask"], torch.from_numpy(split.labels[idx])
+        yield enc["input_ids"], enc["attention_mask"], torch.from_numpy(split.labels[idx]), texts
 
 
 def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -73,6 +74,19 @@ def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     target = torch.nan_to_num(labels, nan=0.0)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
     return (loss * present).sum() / present.sum()
+
+
+def consistency_loss(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
+                     texts: list[str], logits: torch.Tensor, labels: torch.Tensor,
+                     loss: torch.Tensor, config: TrainConfig,
+                     rng: random.Random) -> torch.Tensor:
+    """The batch's loss with counterfactual copies: mean label loss of both copies plus
+    `consistency_weight` x the mean squared gap between their probabilities."""
+    enc = tokenizer([prepare(counterfactual(t, rng)) for t in texts], padding=True,
+                    truncation=True, max_length=config.max_length, return_tensors="pt")
+    other = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
+    gap = (torch.sigmoid(logits) - torch.sigmoid(other)).pow(2).mean()
+    return 0.5 * (loss + masked_bce(other, labels)) + config.consistency_weight * gap
 
 
 @torch.no_grad()
@@ -146,9 +160,14 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                 if config.augment_share:
                     train = Split(augment(train.texts, rng, config.augment_share),
                                   train.labels, train.records)
-                for ids, mask, labels in batches(train, tokenizer, config.batch_size,
-                                                 config.max_length, shuffle=True, rng=rng):
-                    loss = masked_bce(model(input_ids=ids, attention_mask=mask).logits, labels)
+                for ids, mask, labels, texts in batches(train, tokenizer, config.batch_size,
+                                                        config.max_length, shuffle=True,
+                                                        rng=rng):
+                    logits = model(input_ids=ids, attention_mask=mask).logits
+                    loss = masked_bce(logits, labels)
+                    if config.consistency_weight:
+                        loss = consistency_loss(model, tokenizer, texts, logits, labels, loss,
+                                                config, rng)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     optimizer.step()

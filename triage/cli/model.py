@@ -22,6 +22,9 @@ def train_cmd(
     max_length: Annotated[int, typer.Option()] = 128,
     seed: Annotated[int, typer.Option()] = 13,
     contrastive_epochs: Annotated[int, typer.Option(help="SetFit-style stage first.")] = 0,
+    consistency_weight: Annotated[float | None, typer.Option(
+        help="Weight of the counterfactual consistency loss (0 turns it off; default: "
+             "the training configuration's).")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
     compare: Annotated[Path | None, typer.Option(help="Model to compare against "
                                                  "(default: the current default model).")] = None,
@@ -32,6 +35,8 @@ def train_cmd(
     config = TrainConfig(base_model=base, epochs=epochs, batch_size=batch_size,
                          learning_rate=learning_rate, max_length=max_length, seed=seed,
                          contrastive_epochs=contrastive_epochs, max_steps=max_steps)
+    if consistency_weight is not None:
+        config.consistency_weight = consistency_weight
     current = compare or settings().resolved_model_dir()
     train(config, data, out, log=log, compare_with=current if current != out else None)
     typer.echo((out / "report.md").read_text(encoding="utf-8"), err=True)
