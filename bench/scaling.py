@@ -6,7 +6,11 @@ Messages longer than the model's 128-token window are scored as overlapping wind
 (chunk-and-max), so their cost grows with the number of windows, which is reported.
 Configurations run interleaved in rounds; every run uses the same threads.
 
-    python bench/scaling.py [--model DIR] [--quick] [--backlog-rows N]
+    python bench/scaling.py [--model DIR] [--quick] [--backlog-rows N] [--backlog-json FILE]
+
+The 1M-row re-score takes about half an hour on 2 cores; `--backlog-json` takes its figures
+from an earlier `python bench/backlog.py --rows 1000000 --engine local --out DIR` instead
+(DIR/backlog.json) so the rest can be re-run alone.
 """
 
 from __future__ import annotations
@@ -128,12 +132,19 @@ def server_memory(out: Path) -> dict[str, Any]:
                         else path), "date": http["machine"]["date"], **http["server_memory"]}
 
 
-def backlog_memory(path: Path, rows: int, threads: int) -> dict[str, Any]:
+def backlog_memory(path: Path, rows: int, threads: int,
+                   earlier: Path | None = None) -> dict[str, Any]:
     """Peak RSS of a `rows`-row re-score, measured by bench/backlog.py (local engine)."""
+    if earlier is not None:
+        report = json.loads(earlier.read_text())
+        local = report["runs"]["local"]
+        return {"command": f"python bench/backlog.py --rows {local['rows']} --engine local",
+                "from": str(earlier), "date": report["machine"]["date"],
+                "load_avg": [report["machine"].get("load_avg_start"),
+                             report["machine"].get("load_avg_end")],
+                **{k: local[k] for k in ("rows", "wall_s", "rows_per_s_end_to_end",
+                                         "peak_rss_mib_process", "peak_rss_mib_tree")}}
     script = common.ROOT / "bench" / "backlog.py"
-    if not script.is_file():
-        return {"status": "TODO: bench/backlog.py (owned by the batch helper) is not present; "
-                          "the 1M-row re-score peak RSS is not measured yet"}
     with tempfile.TemporaryDirectory(prefix="bench-backlog-") as tmp:
         cmd = [sys.executable, str(script), "--model", str(path), "--rows", str(rows),
                "--engine", "local", "--threads", str(threads), "--out", tmp,
@@ -196,13 +207,16 @@ def run(args: Any) -> dict[str, Any]:
     result["by_batch"] = by_batch(path, args, sizes)
     result["server_memory"] = server_memory(args.out)
     rows = 2000 if args.quick else args.backlog_rows
-    result["backlog_memory"] = backlog_memory(path, rows, args.threads)
+    result["backlog_memory"] = backlog_memory(path, rows, args.threads,
+                                              None if args.quick else args.backlog_json)
     return result
 
 
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--backlog-rows", type=int, default=1_000_000)
+    p.add_argument("--backlog-json", type=Path, default=None,
+                   help="take the re-score figures from this bench/backlog.py result")
     args = common.parse(p)
     result = run(args)
     common.write_json(args.out, "scaling", result)
