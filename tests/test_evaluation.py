@@ -51,7 +51,8 @@ def test_metrics_known_values() -> None:
 def test_parity_counterfactuals_change_only_identity() -> None:
     variants = counterfactuals("I want to cancel, the color is wrong")
     kinds = {k for k, _ in variants}
-    assert kinds == {"name", "place", "name_in_text", "place_in_text", "spelling", "dialect"}
+    assert kinds == {"name", "place", "name_in_text", "place_in_text", "name_uncued",
+                     "spelling", "dialect"}
     assert any("colour" in v for k, v in variants if k == "spelling")
 
 

@@ -47,3 +47,39 @@ def test_textprep_masks_names_and_places_where_people_state_them(text: str, mask
 ])
 def test_textprep_leaves_ordinary_text_alone(text: str) -> None:
     assert prepare(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("The booking is in the name of Tendai Moyo.", "The booking is in the name of [name]."),
+    ("I'm writing on behalf of Mrs. Ferreira, she is 90.",
+     "I'm writing on behalf of [name], she is 90."),
+    ("My husband Kenji called twice and your agent Dolores hung up.",
+     "My husband [name] called twice and your agent [name] hung up."),
+    ("I spoke with Bartholomew yesterday", "I spoke with [name] yesterday"),
+    ("The parcel went to your depot in Rotterdam instead of Antwerp.",
+     "The parcel went to your depot in [place] instead of [place]."),
+    ("Flight from Rio de Janeiro to Nairobi was cancelled, I'm stuck in Kenya!",
+     "Flight from [place] to [place] was cancelled, I'm stuck in [place]!"),
+    ("We moved to Tennessee. Dr Okonkwo needs the records.",
+     "We moved to [place]. [name] needs the records."),
+])
+def test_textprep_masks_names_and_places_inside_sentences(text: str, masked: str) -> None:
+    assert prepare(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "URGENT: the App crashes since Monday in January, call Customer Service",
+    "I use Chrome on my Mac and the PDF will not open", "@Lagos_Air why is my bag lost?",
+    "My colleague is furious", "the agent said no", "Please Reading Mobile Nice",
+])
+def test_textprep_masking_spares_ordinary_capitalised_words(text: str) -> None:
+    assert prepare(text) == text
+
+
+def test_textprep_place_list_ships_with_the_package() -> None:
+    from triage.textprep import places
+
+    known = places()
+    assert len(known) > 20_000
+    assert {"Rotterdam", "Kenya", "Tennessee", "Rio de Janeiro"} <= known
+    assert not {"Mobile", "Reading", "Nice", "Chrome", "January"} & known

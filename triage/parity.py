@@ -25,6 +25,9 @@ _SPELLING = [("color", "colour"), ("center", "centre"), ("canceled", "cancelled"
 _DIALECT = [(r"\byou all\b", "y'all"), (r"\bgoing to\b", "gonna"), (r"\bwant to\b", "wanna"),
             (r"\bisn't it\b", "innit"), (r"\bmy friend\b", "my mate")]
 
+# kinds compared among their own copies (spread over names, say), not with the original
+GROUPED = ("name", "place", "name_in_text", "place_in_text", "name_uncued")
+
 Scorer = Callable[[list[str]], np.ndarray]
 
 
@@ -32,13 +35,15 @@ def counterfactuals(text: str) -> list[tuple[str, str]]:
     """`(kind, variant)` copies of `text` that differ only in identity or dialect.
 
     `name` and `place` put the identity where people usually state it (greeting, sign-off,
-    "writing from"); `name_in_text` and `place_in_text` put it inside a sentence, where the
-    text preparation does not mask it.
+    "writing from"); `name_in_text` and `place_in_text` put it inside a sentence after words
+    that introduce a person or a place; `name_uncued` puts a name inside a sentence with
+    nothing around it that says it is a name, which the text preparation cannot mask.
     """
     out = [("name", f"Hi, this is {n}. {text}\n\nThanks,\n{n.split()[0]}") for n in NAMES]
     out += [("place", f"{text}\n\n(writing from {p})") for p in PLACES]
     out += [("name_in_text", f"{text} The account is in the name of {n}.") for n in NAMES]
     out += [("place_in_text", f"{text} I opened it at your office in {p}.") for p in PLACES]
+    out += [("name_uncued", f"{text} {n} says the same happened to them.") for n in NAMES]
     us, uk = text, text
     for a, b in _SPELLING:
         us = re.sub(rf"\b{b}\b", a, us, flags=re.IGNORECASE)
@@ -84,7 +89,7 @@ def parity_check(texts: Sequence[str], score: Scorer, heads: Sequence[str],
         for kind in dict.fromkeys(kinds):
             sel = np.flatnonzero(kinds == kind) + 1
             group = probs[sel]
-            if kind in ("name", "place", "name_in_text", "place_in_text"):
+            if kind in GROUPED:
                 spread = group.max(0) - group.min(0)
                 hi, lo = group.argmax(0), group.argmin(0)
             else:
