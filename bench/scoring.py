@@ -1,5 +1,6 @@
 """Scoring speed, same weights, three engines: the Hugging Face pipeline on torch, our ONNX
-fp32 and our ONNX int8 (plus int8 behind the full `Scorer`, language gate included).
+fp32 and our ONNX int8 (plus int8 behind the full `Scorer`, language gate included, and int8
+as `triage score` and the server run it: one single-threaded caller per thread, `int8 NxT1`).
 
 Engines run interleaved in rounds (A, B, C, D, A, B, C, D, ...); every engine gets the same
 number of threads. Per round: batch throughput (messages/s) on a fixed ~40-token set and on a
@@ -28,7 +29,26 @@ import numpy as np
 
 from bench import common
 
-ENGINES = ("hf-torch", "onnx-fp32", "onnx-int8", "int8+Scorer")
+ENGINES = ("hf-torch", "onnx-fp32", "onnx-int8", "int8+Scorer", "int8 NxT1")
+
+
+class Callers:
+    """The int8 model with `threads` callers of one intra-op thread each, as the batch engine
+    (`--workers`) and the server (inference slots) use it: an int8 model runs one window per
+    call (batch invariance), and a second intra-op thread barely speeds up one short window,
+    so the cores are better spent on independent calls. Chunks of 32 go to the callers."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from triage.models.runtime import ScoringModel
+
+        self.model = ScoringModel(path, threads=1, batch_size=32)
+        self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="bench-int8")
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        chunks = [texts[i:i + 32] for i in range(0, len(texts), 32)]
+        return np.concatenate(list(self.pool.map(self.model.predict_proba, chunks)))
 
 
 class Engines:
@@ -42,6 +62,7 @@ class Engines:
         self.fp32 = ScoringModel(fp32_dir, threads=threads, batch_size=32)
         self.int8 = ScoringModel(path, threads=threads, batch_size=32)
         self.scorer = Scorer(ScoringModel(path, threads=threads, batch_size=32))
+        self.callers = Callers(path, threads)
 
     def batch(self, name: str) -> Callable[[list[str]], Any]:
         return {
@@ -49,6 +70,7 @@ class Engines:
             "onnx-fp32": self.fp32.predict_proba,
             "onnx-int8": self.int8.predict_proba,
             "int8+Scorer": self.scorer.score,
+            "int8 NxT1": self.callers.predict_proba,
         }[name]
 
     def single(self, name: str) -> Callable[[str], Any]:
@@ -57,6 +79,7 @@ class Engines:
             "onnx-fp32": lambda t: self.fp32.predict_proba([t]),
             "onnx-int8": lambda t: self.int8.predict_proba([t]),
             "int8+Scorer": lambda t: self.scorer.score([t]),
+            "int8 NxT1": lambda t: self.callers.model.predict_proba([t]),
         }[name]
 
     def ranking_scores(self, name: str, texts: list[str]) -> np.ndarray:
