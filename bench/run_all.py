@@ -114,6 +114,20 @@ def scaling_tables(r: dict[str, Any]) -> str:
     return f"{length}\n\n{batch}\n\n{memory}"
 
 
+def backlog_table(r: dict[str, Any]) -> str:
+    rows = [[name, f"{v['rows']:,}", v["wall_s"], v["rows_per_s_end_to_end"],
+             v["rows_per_s_engine"], v["peak_rss_mib_process"], v["peak_rss_mib_tree"]]
+            for name, v in r["runs"].items()]
+    table = _table(["engine", "rows", "wall s", "rows/s end to end", "rows/s (engine's own)",
+                    "peak RSS MiB (process)", "peak RSS MiB (process tree)"], rows)
+    same = r.get("ray_vs_local")
+    if same:
+        table += (f"\n\nRay / local throughput {same['throughput_ratio']}; same rows in the same "
+                  f"order: {same['same_order']}; largest score difference "
+                  f"{same['max_abs_score_diff']}.")
+    return f"{r['rows']:,} rows, {r['input_mib']} MiB, tokens per message {r['tokens']}\n\n{table}"
+
+
 def quality_table(r: dict[str, Any]) -> str:
     from bench.quality import markdown
 
@@ -136,7 +150,8 @@ def retrain_table(r: dict[str, Any]) -> str:
 
 
 RENDER = {"scoring": scoring_tables, "http": http_table, "queue": queue_table,
-          "scaling": scaling_tables, "quality": quality_table, "retrain": retrain_table}
+          "scaling": scaling_tables, "backlog": backlog_table, "quality": quality_table,
+          "retrain": retrain_table}
 
 
 def render(out: Path) -> str:
