@@ -34,3 +34,30 @@ def test_language_unreadable_is_flagged_with_reason(gate: LanguageGate, text: st
     verdict = gate.check(text)
     assert not verdict.scorable
     assert verdict.reason == reason
+
+
+def test_language_model_is_loaded_once_when_many_threads_ask_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server's first requests arrive together: they must share one langid model."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import py3langid.langid as langid
+
+    from triage import language
+
+    loads = []
+    real = langid.LanguageIdentifier.from_model_file
+
+    def slow_load(*args, **kwargs):  # type: ignore[no-untyped-def]
+        loads.append(threading.get_ident())
+        time.sleep(0.05)  # long enough for every thread to arrive while the first loads
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(language, "_IDENTIFIER", None)
+    monkeypatch.setattr(langid.LanguageIdentifier, "from_model_file", slow_load)
+    with ThreadPoolExecutor(8) as pool:
+        idents = list(pool.map(lambda _: language._identifier(), range(8)))
+    assert len(loads) == 1
+    assert all(i is idents[0] for i in idents)

@@ -13,8 +13,9 @@ rejected when they have no known words at all: "thx!!" and "wtf" stay scorable.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Any
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\S+@\S+\.\w+")
@@ -36,13 +37,26 @@ class Readability:
     confidence: float = 0.0
 
 
-@lru_cache(maxsize=1)
-def _identifier():  # type: ignore[no-untyped-def]
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+_IDENTIFIER: Any = None
+_IDENTIFIER_LOCK = threading.Lock()
 
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    ident.set_languages(LANGUAGES)
-    return ident
+
+def _identifier() -> Any:
+    """The langid model, loaded once per process.
+
+    Under a lock: a server's first requests arrive on many threads at once, and each one
+    loading its own copy (about 100 MB and a second of CPU) took a fresh worker to 1.5 GB.
+    """
+    global _IDENTIFIER
+    if _IDENTIFIER is None:
+        with _IDENTIFIER_LOCK:
+            if _IDENTIFIER is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                ident.set_languages(LANGUAGES)
+                _IDENTIFIER = ident
+    return _IDENTIFIER
 
 
 class LanguageGate:
@@ -57,6 +71,7 @@ class LanguageGate:
     def __init__(self, known_words: frozenset[str] | None = None, min_confidence: float = 0.9):
         self.known_words = known_words or frozenset()
         self.min_confidence = min_confidence
+        _identifier()  # load now, at startup, not on the first request
 
     def check(self, text: str) -> Readability:
         words = _WORD.findall(_NOISE.sub(" ", text))
