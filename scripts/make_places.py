@@ -37,8 +37,7 @@ def common_words() -> set[str]:
 
 
 def acceptable(name: str, common: set[str]) -> bool:
-    if not NAME.match(name) or len(name) < 3 or not name.isascii() and not name.replace(
-            "’", "'").isprintable():
+    if not NAME.match(name) or len(name) < 3 or not name.isprintable():
         return False
     words = name.split()
     if any(w not in JOINERS and not w[0].isupper() for w in words):
