@@ -71,6 +71,7 @@ def test_textprep_masks_names_and_places_inside_sentences(text: str, masked: str
     "URGENT: the App crashes since Monday in January, call Customer Service",
     "I use Chrome on my Mac and the PDF will not open", "@Lagos_Air why is my bag lost?",
     "My colleague is furious", "the agent said no", "Please Reading Mobile Nice",
+    "I told your agent I wanted a refund and spoke to I don't know who",
 ])
 def test_textprep_masking_spares_ordinary_capitalised_words(text: str) -> None:
     assert prepare(text) == text

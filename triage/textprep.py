@@ -51,7 +51,7 @@ _PERSON_CUE = re.compile(
     r"(?:,)?(?:[ \t]+(?:called|named))?|(?:agent|rep|representative|advisor|adviser|"
     r"supervisor|technician|engineer|driver|courier)(?:[ \t]+(?:called|named))?)[ \t]+)"
     r"((?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+)?"
-    rf"({_NAME})")
+    rf"(?!I\b)({_NAME})")  # "I told your agent I wanted..." keeps its "I"
 # the words `_PERSON_CUE` starts with: a cheap test before running the (slower) expression
 _CUE_WORDS = ("name", "behalf", "holder", "registered", "belongs", "addressed", "spoke",
               "spoken", "talk", "speaking", "chatted", "my ", "our ", "his ", "her ",
