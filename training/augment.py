@@ -86,21 +86,22 @@ def augment(texts: list[str], rng: random.Random, share: float) -> list[str]:
     out = []
     for text in texts:
         roll = rng.random()
-        if roll < share * 0.35:
-            text = with_identity(text, rng)
-        elif roll < share * 0.7:
-            text = with_mention(text, rng)
-        elif roll < share:
-            text = with_dialect(text, rng)
+        if roll < share:
+            text = _rewrite(text, rng, roll / share)
         out.append(text)
     return out
 
 
 def counterfactual(text: str, rng: random.Random) -> str:
     """One re-written copy of `text` that must score the same (for the consistency loss)."""
-    roll = rng.random()
-    if roll < 0.35:
+    return _rewrite(text, rng, rng.random())
+
+
+def _rewrite(text: str, rng: random.Random, pick: float) -> str:
+    """Re-write `text` one way, chosen by `pick` in [0, 1): identity 35 %, a mention 35 %,
+    spelling and dialect 30 %."""
+    if pick < 0.35:
         return with_identity(text, rng)
-    if roll < 0.7:
+    if pick < 0.7:
         return with_mention(text, rng)
     return with_dialect(text, rng)
