@@ -111,9 +111,10 @@ class KeyCache:
     def put(self, key: str, who: Principal) -> None:
         if self.seconds <= 0:
             return
+        digest = hash_key(key)
         with self._lock:
-            self._entries[hash_key(key)] = (self.clock() + self.seconds, who)
-            self._entries.move_to_end(hash_key(key))
+            self._entries[digest] = (self.clock() + self.seconds, who)
+            self._entries.move_to_end(digest)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
