@@ -248,10 +248,10 @@ def fixed_tokens(tokenizer: Any, tokens: int, count: int, seed: int = 7) -> list
 def _cut(tokenizer: Any, ids: list[int], keep: int) -> str:
     """Decode about `keep` pieces so that re-encoding gives `keep` (decode/encode does not
     round-trip exactly: pieces can merge or re-split), adjusting the cut a few times."""
-    target, cut = keep, keep
+    cut = keep
     text = tokenizer.decode(ids[:cut])
     for _ in range(8):
-        error = len(tokenizer.encode(text, add_special_tokens=False).ids) - target
+        error = len(tokenizer.encode(text, add_special_tokens=False).ids) - keep
         if error == 0:
             break
         cut = max(1, min(len(ids), cut - error))
