@@ -2,7 +2,7 @@
 
 Two servers run side by side (1 worker and 2 workers, each with the service's default
 inference shape: one intra-op thread per call and one inference slot per core, divided among
-the workers; see `triage.api.service.inference_shape`), each on a free loopback port with a fresh SQLite file in a temp dir and an
+the workers; see `triage.api.state.inference_shape`), each on a free loopback port with a fresh SQLite file in a temp dir and an
 agent API key made with `triage keys create --role agent`. Cells are (workers, endpoint,
 concurrency) with endpoints POST /v1/score (one message) and POST /v1/tickets (intake), at
 concurrency 1, 8 and 32. Rounds interleave every cell (A, B, C, ..., A, B, C, ...); each
@@ -151,7 +151,7 @@ def service_settings() -> dict[str, Any]:
 
 
 def _shape(workers: int) -> dict[str, int]:
-    from triage.api.service import inference_shape
+    from triage.api.state import inference_shape
     from triage.settings import Settings
 
     threads, slots = inference_shape(Settings(workers=workers))

@@ -138,14 +138,14 @@ def test_api_scores_one_message_and_a_batch(lone_api: Api) -> None:
 
 
 @pytest.mark.parametrize("body, status, error_type", [
-    ({"text": ""}, 422, "InputError"),
-    ({"text": "  \n "}, 422, "InputError"),
+    ({"text": ""}, 422, "EmptyText"),
+    ({"text": "  \n "}, 422, "EmptyText"),
     ({"text": "x" * 20_001}, 422, "TextTooLong"),
     ({"text": 42}, 422, "ValidationError"),
     ({"text": None}, 422, "ValidationError"),
     ({"texts": "not a list"}, 422, "ValidationError"),
     ({"texts": []}, 422, "ValidationError"),
-    ({"texts": [CALM, ""]}, 422, "InputError"),
+    ({"texts": [CALM, ""]}, 422, "EmptyText"),
     ({"text": CALM, "texts": [CALM]}, 422, "ValidationError"),
     ({"text": CALM, "colour": "red"}, 422, "ValidationError"),
     ({"text": "nul \x00 byte"}, 422, "ValidationError"),
@@ -444,7 +444,7 @@ def test_api_metrics_count_latency_and_scores(api: Api) -> None:
 def test_api_inference_shape_fits_the_cores(monkeypatch: pytest.MonkeyPatch, workers: int,
                                             threads: int, slots: int, cores: int,
                                             expected: tuple[int, int]) -> None:
-    from triage.api import service as service_module
+    from triage.api import state as service_module
 
     monkeypatch.setattr(service_module.os, "sched_getaffinity", lambda _pid: set(range(cores)))
     settings = Settings(workers=workers, threads=threads, inference_slots=slots)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from triage.batch.queue_rescore import QueueRescorer
+from triage.cases.rescore import RescoreReport
 from triage.cases import Cases, CustomerFacts, NewTicket
 from triage.cli import app
 from triage.scoring import Scorer
@@ -50,15 +50,14 @@ def _open_three(cases: Cases) -> dict[str, str]:
     return numbers
 
 
-def _rescorer(cases: Cases, clock: Any, **kw: Any) -> QueueRescorer:
-    return QueueRescorer(cases.db, Scorer(NewModel()), cases.placement, clock=clock,
-                         explain_top=0, page=2, **kw)
+def _rescore(cases: Cases, **kw: Any) -> RescoreReport:
+    return cases.rescore_queue(scorer=Scorer(NewModel()), explain_top=0, page=2, **kw)
 
 
 def test_batch_rescore_dry_run_reports_moves_and_changes_nothing(cases: Cases, clock: Any) -> None:
     numbers = _open_three(cases)
     before = {n: cases.get(c) for n, c in numbers.items()}
-    report = _rescorer(cases, clock).run(dry_run=True)
+    report = _rescore(cases, dry_run=True)
     assert report.tickets == 3 and report.rescored == 3
     assert dict(report.lane_changes) == {"standard->supervisor": 1}
     top = report.largest_moves[0]
@@ -71,7 +70,7 @@ def test_batch_rescore_dry_run_reports_moves_and_changes_nothing(cases: Cases, c
 def test_batch_rescore_records_version_history_and_audit(cases: Cases, clock: Any) -> None:
     numbers = _open_three(cases)
     clock.advance(minutes=5)
-    report = _rescorer(cases, clock).run()
+    report = _rescore(cases)
     assert report.rescored == 3 and not report.dry_run
     case = cases.get(numbers["waited"])
     assert case["lane"] == "supervisor" and case["model_version"] == "keyword-test-2"
@@ -91,10 +90,10 @@ def test_batch_rescore_records_version_history_and_audit(cases: Cases, clock: An
 
 def test_batch_rescore_skips_tickets_already_current(cases: Cases, clock: Any) -> None:
     _open_three(cases)
-    _rescorer(cases, clock).run()
-    again = _rescorer(cases, clock).run()
+    _rescore(cases)
+    again = _rescore(cases)
     assert again.rescored == 0 and again.current == 3
-    forced = _rescorer(cases, clock, everything=True).run()
+    forced = _rescore(cases, everything=True)
     assert forced.rescored == 3 and not forced.lane_changes
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import SAMPLES
 from training.data import load_rows, make_splits
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from scipy.sparse import hstack
 
-from triage.records import HEADS, Record
+from triage.heads import DEFAULT_HEADS as HEADS
+from triage.records import Record
 
 
 @dataclass

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 
 
 def fit_platt(logits: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, float]]:

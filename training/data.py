@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from triage.errors import RecordError
-from triage.records import HEADS, ReadReport, Record, read_records
+from triage.heads import DEFAULT_HEADS as HEADS
+from triage.records import ReadReport, Record, read_records
 
 SPLITS = ("train", "val", "heldout")
 

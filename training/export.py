@@ -20,7 +20,7 @@ from training.config import TrainConfig
 from training.data import Split
 from triage.metrics import head_metrics
 from triage.models.manifest import write_manifest
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 from triage.textprep import prepare
 
 Log = Callable[[str], None]

@@ -19,7 +19,7 @@ from transformers import (
 )
 
 from triage.errors import ModelError
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 
 
 def minilm_path() -> Path:

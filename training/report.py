@@ -17,7 +17,7 @@ from triage.errors import ModelError
 from triage.metrics import head_metrics
 from triage.models.manifest import load_manifest, write_manifest
 from triage.models.runtime import ScoringModel
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 
 
 def heldout_metrics(model: ScoringModel, split: Split) -> dict[str, dict]:

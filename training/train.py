@@ -30,7 +30,8 @@ from training.data import Split, data_hash, load_rows, make_splits
 from training.export import export_model
 from training.modeling import load_base
 from triage.metrics import head_metrics
-from triage.records import HEADS, ReadReport
+from triage.heads import DEFAULT_HEADS as HEADS
+from triage.records import ReadReport
 from triage.textprep import prepare
 
 Log = Callable[[str], None]

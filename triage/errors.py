@@ -3,6 +3,10 @@
     TriageError
     ├── InputError                 bad input from a user: fix the input and retry
     │   ├── RecordError            a row or file that does not follow the ticket format
+    │   │   ├── BrokenJson         a JSONL line that is not JSON
+    │   │   └── NotAnObject        a JSONL line that is JSON but not an object
+    │   ├── NotText                a message that is not a string
+    │   ├── EmptyText              a message with nothing but white space
     │   └── TextTooLong            a message over the configured size limit (422)
     ├── ModelError                 the model directory cannot be used
     │   └── ManifestError          manifest missing, unreadable or inconsistent
@@ -54,6 +58,22 @@ class RecordError(InputError):
         super().__init__(where + message, detail=detail)
         self.source = source
         self.line = line
+
+
+class BrokenJson(RecordError):
+    """A JSONL line that is not valid JSON."""
+
+
+class NotAnObject(RecordError):
+    """A JSONL line that is valid JSON but not an object."""
+
+
+class NotText(InputError):
+    """A message that is not a string."""
+
+
+class EmptyText(InputError):
+    """A message with nothing but white space."""
 
 
 class TextTooLong(InputError):

@@ -23,7 +23,8 @@ import numpy as np
 
 from triage.metrics import head_metrics, reliability_bins
 from triage.parity import parity_check
-from triage.records import HEADS, Record
+from triage.heads import DEFAULT_HEADS as HEADS
+from triage.records import Record
 from triage.scoring import Scorer
 
 

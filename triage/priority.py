@@ -20,7 +20,7 @@ from numbers import Real
 from typing import Any
 
 from triage.errors import InputError
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 
 POLICY_VERSION = "priority.v1"
 LANES = ("supervisor", "needs_triage", "standard")

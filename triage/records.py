@@ -1,7 +1,8 @@
-"""The labelled-ticket format: one message a row, in JSONL or CSV (optionally gzipped).
+"""The labelled-ticket format: one message a row, in JSONL, CSV (both may be gzipped) or Parquet.
 
-A row has `text` (required) and optional labels `frustration`, `churn_risk`, `urgency`,
-each 0, 1 or empty (missing). Optional `id`, `customer_id`, `channel`, `created_at`;
+A row has `text` (required) and optional labels, one column per head, each 0, 1 or empty
+(missing): ours are `frustration`, `churn_risk`, `urgency`, and a data scientist's file may
+add their own (`legal_threat`, ...). Optional `id`, `customer_id`, `channel`, `created_at`;
 unknown columns are kept and passed through wherever rows are re-written.
 """
 
@@ -12,14 +13,14 @@ import gzip
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from triage.errors import RecordError
+from triage.errors import BrokenJson, InputError, NotAnObject, RecordError
+from triage.heads import DEFAULT_HEADS, check_head
 
-HEADS: tuple[str, ...] = ("frustration", "churn_risk", "urgency")
 FORMATS = ("jsonl", "csv", "parquet")
 
 _TRUE = {"1", "1.0", "true", "yes"}
@@ -87,7 +88,42 @@ def parse_label(value: Any, head: str, *, source: str, line: int) -> int | None:
     )
 
 
-def to_record(row: dict[str, Any], *, source: str, line: int) -> Record:
+def is_label(value: Any) -> bool:
+    """Whether `value` reads as a label: 0, 1, empty, or a boolean."""
+    try:
+        parse_label(value, "", source="", line=0)
+    except RecordError:
+        return False
+    return True
+
+
+def label_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """The columns of `rows` that hold labels: allowed head names whose every value is a label.
+
+    A column must have at least one 0 or 1 to count (an all-empty column teaches nothing).
+    """
+    seen: dict[str, bool] = {}
+    filled: set[str] = set()
+    for row in rows:
+        for name, value in row.items():
+            if not isinstance(name, str) or seen.get(name) is False:
+                continue
+            seen[name] = _head_name(name) and is_label(value)
+            if seen[name] and value not in (None, ""):
+                filled.add(name)
+    return [name for name, ok in seen.items() if ok and name in filled]
+
+
+def _head_name(name: str) -> bool:
+    try:
+        check_head(name)
+    except InputError:
+        return False
+    return True
+
+
+def to_record(row: dict[str, Any], *, source: str, line: int,
+              heads: Sequence[str] = DEFAULT_HEADS) -> Record:
     """Validate one raw row into a Record (text must be a non-empty string)."""
     if "text" not in row:
         raise RecordError(
@@ -101,8 +137,8 @@ def to_record(row: dict[str, Any], *, source: str, line: int) -> Record:
         )
     if not text.strip():
         raise RecordError("'text' is empty", source=source, line=line)
-    labels = {h: parse_label(row.get(h), h, source=source, line=line) for h in HEADS}
-    fields = {k: v for k, v in row.items() if k != "text" and k not in HEADS}
+    labels = {h: parse_label(row.get(h), h, source=source, line=line) for h in heads}
+    fields = {k: v for k, v in row.items() if k != "text" and k not in labels}
     return Record(text=text, labels=labels, fields=fields, line=line)
 
 
@@ -160,9 +196,9 @@ def _parse_json_line(raw: str, source: str, number: int) -> dict[str, Any] | Rec
     try:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:
-        return RecordError(f"broken JSON ({exc.msg})", source=source, line=number, detail=detail)
+        return BrokenJson(f"broken JSON ({exc.msg})", source=source, line=number, detail=detail)
     if not isinstance(row, dict):
-        return RecordError("expected a JSON object per line", source=source, line=number,
+        return NotAnObject("expected a JSON object per line", source=source, line=number,
                            detail=detail)
     return row
 
@@ -212,14 +248,17 @@ class ReadReport:
 
 def read_records(
     path: str | Path, *, fmt: str | None = None, on_error: str = "stop",
-    report: ReadReport | None = None,
+    report: ReadReport | None = None, heads: Sequence[str] = DEFAULT_HEADS,
 ) -> list[Record]:
-    """Read a whole labelled-ticket file. `on_error="skip"` counts bad rows in `report`."""
+    """Read a whole labelled-ticket file, with labels for `heads`.
+
+    `on_error="skip"` counts bad rows in `report` instead of stopping at the first.
+    """
     report = report if report is not None else ReadReport()
     records: list[Record] = []
     for number, row in iter_rows(path, fmt):
         try:
-            records.append(to_record(row, source=str(path), line=number))
+            records.append(to_record(row, source=str(path), line=number, heads=heads))
         except RecordError as exc:
             if on_error == "stop":
                 raise

@@ -20,7 +20,7 @@ from triage import __version__
 from triage.api import handlers
 from triage.api.middleware import middleware_stack
 from triage.api.routes import ROUTERS
-from triage.api.service import Service, start
+from triage.api.state import Service, start
 from triage.api.telemetry import Telemetry
 from triage.scoring import Scorer
 from triage.settings import Settings

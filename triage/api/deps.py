@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from triage.api.service import Service
+from triage.api.state import Service
 from triage.cases import Cases
 from triage.errors import StoreError
 from triage.keys import Principal, authenticate

@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from triage.errors import TriageError
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 from triage.scoring import Score
 
 log = logging.getLogger("triage.api")

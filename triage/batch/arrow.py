@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 
 from .sinks import to_jsonable
 

@@ -24,7 +24,7 @@ from .pipeline import Pipeline
 from .progress import Progress, Summary, estimate_rows
 from .rows import Chunk, chunked, read_items, short_reason
 from .sinks import RowEncoder, Sink, TextSink, open_sink
-from .stages import Encoder, Result, infer, prepare
+from .stages import Result, encode_chunk, infer
 
 Log = Callable[[str], None]
 ON_ERROR = ("stop", "skip")
@@ -109,7 +109,6 @@ class Run:
             model_version=scorer.version)
         self.counts: Counter[str] = Counter()
         self.skips_shown = 0
-        self.encoder = Encoder(scorer.model)
         fresh = not self._resume_point()
         self.sink: Sink = open_sink(options.output, self.fmt_out, fresh=fresh)
         self.rejects = self._rejects_sink(fresh)
@@ -158,14 +157,14 @@ class Run:
                 "differ from the ones the interrupted run scored; run without --resume")
         stop = self.options.on_error == "stop"
         for chunk in stream:
-            yield prepare(chunk, self.scorer, self.encoder, stop_on_error=stop,
-                          source=str(self.options.input))
+            yield encode_chunk(chunk, self.scorer, stop_on_error=stop,
+                               source=str(self.options.input))
 
     def execute(self) -> Summary:
         started = time.monotonic()
         progress = Progress(estimate_rows(self.options.input, self.fmt_in),
                             done=self.journal.rows, log_every=self.options.log_every)
-        pipeline = Pipeline(self.chunks, lambda c: infer(c, self.scorer, self.encoder),
+        pipeline = Pipeline(self.chunks, lambda c: infer(c, self.scorer),
                             workers=self.options.workers)
         try:
             if self.journal.status != "finalizing":

@@ -23,11 +23,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from triage.errors import InputError, TriageError
+from triage.models.manifest import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, load_manifest
+from triage.settings import Settings
 
 from .engine import BatchOptions
 from .progress import Progress, Summary, estimate_rows
@@ -46,14 +48,14 @@ class RayOptions:
         actors: scoring actors (0: one per `threads` CPUs of the cluster).
         threads: ONNX threads (and CPUs reserved) per actor.
         batch_size: messages per ONNX call.
-        max_chars: the longest message accepted.
+        settings: what each actor builds its scorer from (`triage.assembly.build_scorer`).
     """
 
     address: str | None = None
     actors: int = 0
     threads: int = 1
     batch_size: int = 32
-    max_chars: int = 20_000
+    settings: Settings = field(default_factory=Settings)
 
 
 def import_ray() -> Any:
@@ -69,8 +71,8 @@ def model_files(model_dir: Path) -> dict[str, bytes]:
     """The files a model directory needs to be served (what the manifest lists, and itself)."""
     import json
 
-    manifest = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))
-    names = {"manifest.json", "model.onnx", "tokenizer.json", *manifest.get("files", {})}
+    manifest = json.loads((model_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    names = {MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, *manifest.get("files", {})}
     return {name: (model_dir / name).read_bytes() for name in sorted(names)
             if (model_dir / name).is_file()}
 
@@ -79,7 +81,7 @@ def unpack_model(files: dict[str, bytes]) -> Path:
     """The model's files in a directory on this node, one per model (shared by actors)."""
     import hashlib
 
-    digest = hashlib.sha256(files["manifest.json"]).hexdigest()[:16]
+    digest = hashlib.sha256(files[MANIFEST_FILE]).hexdigest()[:16]
     target = Path(tempfile.gettempdir()) / "triage-ray-models" / digest
     if not target.is_dir():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,15 +131,12 @@ class ScoreActor:
     def __init__(self, tally: Any, options: dict[str, Any]) -> None:
         import ray
 
-        from triage.scoring import Scorer
-
-        from .stages import Encoder
+        from triage.assembly import build_scorer
 
         self.dir = unpack_model(ray.get(tally.model.remote()))
-        self.scorer = Scorer.from_dir(self.dir, threads=options["threads"],
-                                      batch_size=options["batch_size"],
-                                      max_chars=options["max_chars"])
-        self.encoder = Encoder(self.scorer.model)
+        self.scorer = build_scorer(options["settings"], model_dir=self.dir,
+                                   threads=options["threads"],
+                                   batch_size=options["batch_size"])
         self.tally, self.options = tally, options
 
     def __call__(self, table: Any) -> Any:
@@ -146,13 +145,14 @@ class ScoreActor:
 
         from .ray_io import chunk_items
         from .rows import Chunk
-        from .stages import infer, prepare
+        from .stages import encode_chunk, infer
 
         items = chunk_items(table)
         try:
-            chunk = prepare(Chunk(0, items, 0, ""), self.scorer, self.encoder,
-                            stop_on_error=self.options["stop"], source=self.options["source"])
-            result = infer(chunk, self.scorer, self.encoder)
+            chunk = encode_chunk(Chunk(0, items, 0, ""), self.scorer,
+                                 stop_on_error=self.options["stop"],
+                                 source=self.options["source"])
+            result = infer(chunk, self.scorer)
         except TriageError as exc:
             ray.get(self.tally.fail.remote(type(exc).__name__, exc.message))
             raise
@@ -201,20 +201,21 @@ def plan_target(output: str, fmt: str) -> Target:
     return Target(str(single) + ".parts", single, None, gz)
 
 
-def csv_columns(options: BatchOptions, fmt_in: str) -> list[str] | None:
+def csv_columns(options: BatchOptions, fmt_in: str, heads: tuple[str, ...]) -> list[str] | None:
     """The CSV header for every shard: from the input's first chunk, as the local engine."""
     from .rows import read_items
-    from .stages import ADDED
+    from .stages import added_columns
 
+    added = added_columns(heads)
     if "://" in options.input:
         raise InputError("CSV output from a remote input: write JSONL or Parquet instead")
     first: list[dict[str, Any]] = []
     for item in read_items(options.input, fmt_in):
         if item.row is not None and item.error is None:
-            first.append({**item.row, **{k: None for k in ADDED if k not in item.row}})
+            first.append({**item.row, **{k: None for k in added if k not in item.row}})
         if len(first) == options.chunk_rows:
             break
-    return column_order(first) if first else list(ADDED)
+    return column_order(first) if first else list(added)
 
 
 def start(ray: Any, address: str | None, log: Log) -> None:
@@ -252,7 +253,8 @@ def score_with_ray(options: BatchOptions, model_dir: Path, ray_options: RayOptio
     fmt_in, fmt_out = options.formats()
     assert options.output is not None
     target = plan_target(options.output, fmt_out)
-    columns = csv_columns(options, fmt_in) if fmt_out == "csv" else None
+    heads = load_manifest(model_dir, verify_hashes=False).heads
+    columns = csv_columns(options, fmt_in, heads) if fmt_out == "csv" else None
     start(ray, ray_options.address, log)
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
@@ -301,7 +303,7 @@ class RayRun:
         """read -> map_batches(ScoreActor): one chunk per call, one ONNX session per actor."""
         actor_options = {"threads": self.ray_options.threads,
                          "batch_size": self.ray_options.batch_size, "columns": columns,
-                         "max_chars": self.ray_options.max_chars, "out_format": fmt_out,
+                         "settings": self.ray_options.settings, "out_format": fmt_out,
                          "stop": self.options.on_error == "stop", "source": self.options.input}
         dataset = read(self.ray, self.options.input, fmt_in, self.options.chunk_rows)
         return dataset.map_batches(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triage.errors import RecordError
+from triage.errors import BrokenJson, RecordError
 from triage.records import iter_rows
 
 EMPTY_DIGEST = "0" * 32
@@ -94,7 +94,7 @@ def _bad_items(bad: list[RecordError]) -> Iterator[Item]:
     while bad:
         error = bad.pop(0)
         item = Item(error.line or 0, None)
-        kind = "broken_json" if "broken JSON" in error.message else "not_an_object"
+        kind = "broken_json" if isinstance(error, BrokenJson) else "not_an_object"
         item.reject(kind, error)
         yield item
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 from triage.store.tables import Message
 
 DECAY = 0.75

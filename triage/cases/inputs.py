@@ -9,7 +9,7 @@ from typing import Any
 
 from triage.errors import InputError, TextTooLong
 from triage.priority import LANES
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 from triage.store import QUEUED, STATUSES
 from triage.store.tables import Message
 

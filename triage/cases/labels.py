@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from triage.cases.views import iso
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 from triage.store import Database
 from triage.store import repository as repo
 from triage.store.tables import Message, Ticket

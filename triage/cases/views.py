@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from triage.priority import Priority
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 from triage.store.tables import Message, Ticket
 
 

@@ -1,6 +1,6 @@
 """The `triage` command: one Typer app; each sub-command is a thin wrapper over a function.
 
-Sub-commands live in modules by concern (`model`: train/eval/score; `service`: serve, keys,
+Sub-commands live in modules by concern (`model`: train/eval/score; `server`: serve, keys,
 labels export; `batch`: backlog scoring and queue re-scoring). Errors from the `triage`
 error tree become a one-line message on stderr and the error's exit code.
 """
@@ -21,7 +21,7 @@ app = typer.Typer(
 def _register() -> None:
     import importlib
 
-    for name in ("model", "service", "batch"):
+    for name in ("model", "server", "batch"):
         try:
             module = importlib.import_module(f"triage.cli.{name}")
         except ModuleNotFoundError as exc:

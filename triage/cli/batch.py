@@ -123,19 +123,17 @@ def score_cmd(
 
 
 def _score_text(text: str, explain: bool, model_dir: Path, threads: int, size: int) -> None:
-    from triage.scoring import Scorer
+    from triage.assembly import build_scorer
 
-    scorer = Scorer.from_dir(model_dir, threads=threads, batch_size=size,
-                             max_chars=settings().max_text_chars)
+    scorer = build_scorer(settings(), model_dir=model_dir, threads=threads, batch_size=size)
     emit(scorer.score_one(text, explain_top=3 if explain else 0).as_dict())
 
 
 def _score_local(options: BatchOptions, model_dir: Path, threads: int, size: int) -> Summary:
+    from triage.assembly import build_scorer
     from triage.batch import score_file
-    from triage.scoring import Scorer
 
-    scorer = Scorer.from_dir(model_dir, threads=threads, batch_size=size,
-                             max_chars=settings().max_text_chars)
+    scorer = build_scorer(settings(), model_dir=model_dir, threads=threads, batch_size=size)
     log(f"scoring {options.input} with model {scorer.version} "
         f"({options.workers} worker(s) x {threads} thread(s), batches of {size})")
     return score_file(options, scorer, log=log)
@@ -146,7 +144,7 @@ def _score_ray(options: BatchOptions, model_dir: Path, address: str | None, acto
     from triage.batch.ray_engine import RayOptions, score_with_ray
 
     ray = RayOptions(address=address, actors=actors, threads=threads or 1,
-                     batch_size=size, max_chars=settings().max_text_chars)
+                     batch_size=size, settings=settings())
     return score_with_ray(options, model_dir, ray, log=log)
 
 
@@ -171,26 +169,16 @@ def rescore_queue_cmd(
     Each re-scored ticket gets a score-history row with the new model version and an audit
     entry with its scores, lane and position before and after; positions are recomputed.
     """
-    from datetime import timedelta
-
-    from triage.batch.queue_rescore import QueueRescorer
-    from triage.cases.placement import Placement
-    from triage.priority import PolicyConfig
-    from triage.scoring import Scorer
-    from triage.store import Database
+    from triage.assembly import build_cases, build_scorer, build_store
 
     s = settings()
-    scorer = Scorer.from_dir(_model_dir(model), threads=s.threads, batch_size=s.batch_size,
-                             max_chars=s.max_text_chars)
-    db = Database(s.resolved_database_url())
+    scorer = build_scorer(s, model_dir=_model_dir(model))
+    db = build_store(s, migrate=s.auto_migrate)
     try:
-        if s.auto_migrate:
-            db.migrate()
-        placement = Placement(PolicyConfig.from_dict(s.priority_policy or {}),
-                              timedelta(seconds=s.review_seconds))
-        rescorer = QueueRescorer(db, scorer, placement, page=page, everything=everything,
-                                 explain_top=s.explain_top if explain_top is None else explain_top)
-        report = rescorer.run(dry_run=dry_run, top=top, log=log)
+        cases = build_cases(s, db, scorer)
+        report = cases.rescore_queue(
+            dry_run=dry_run, top=top, log=log, page=page, everything=everything,
+            explain_top=s.explain_top if explain_top is None else explain_top)
     finally:
         db.close()
     log(report.text())

@@ -51,13 +51,12 @@ def eval_cmd(
     parity_rows: Annotated[int, typer.Option(help="Messages sampled for the parity check.")] = 200,
 ) -> None:
     """Per head and per source: AUROC, AP, F1, Brier, ECE; reliability PNG; parity check."""
+    from triage.assembly import build_scorer
     from triage.evaluation import evaluate, write_reports
     from triage.records import read_records
-    from triage.scoring import Scorer
 
-    s = settings()
-    scorer = Scorer.from_dir(model or s.resolved_model_dir(), threads=s.threads)
-    records = read_records(data)
+    scorer = build_scorer(settings(), model_dir=model)
+    records = read_records(data, heads=scorer.heads)
     log(f"evaluating {len(records)} rows with model {scorer.version}")
     result = evaluate(scorer, records, parity_rows=parity_rows,
                       progress=lambda done, total: log(f"  scored {done}/{total}")

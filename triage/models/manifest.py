@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from triage.errors import ManifestError
+from triage.errors import InputError, ManifestError
+from triage.heads import check_heads, describe
 
 FORMAT = "triage-model/1"
-HEADS: tuple[str, ...] = ("frustration", "churn_risk", "urgency")
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+MANIFEST_FILE = "manifest.json"
 REQUIRED = ("format", "version", "heads", "max_length", "files", "calibration", "thresholds")
 
 
@@ -52,6 +55,10 @@ class Manifest:
     def heads(self) -> tuple[str, ...]:
         return tuple(self.raw["heads"])
 
+    def describe(self, head: str) -> str:
+        """What a head means, as the manifest (or our defaults) says."""
+        return describe(head, self.raw.get("head_descriptions"))
+
     @property
     def max_length(self) -> int:
         return int(self.raw["max_length"])
@@ -74,7 +81,7 @@ class Manifest:
 
 def load_manifest(model_dir: Path, *, verify_hashes: bool = True) -> Manifest:
     """Read and check `manifest.json` in `model_dir`; raise ManifestError saying what to do."""
-    path = model_dir / "manifest.json"
+    path = model_dir / MANIFEST_FILE
     if not model_dir.is_dir():
         raise ManifestError(
             f"model directory {model_dir} does not exist; build one with `triage train` "
@@ -94,8 +101,7 @@ def load_manifest(model_dir: Path, *, verify_hashes: bool = True) -> Manifest:
             f"{path} has format {raw['format']!r}, this triage reads {FORMAT!r}; "
             "retrain or upgrade triage"
         )
-    if tuple(raw["heads"]) != HEADS:
-        raise ManifestError(f"{path} has heads {raw['heads']}, expected {list(HEADS)}")
+    _check_heads(path, raw)
     for name, expected in raw["files"].items():
         file = model_dir / name
         if not file.is_file():
@@ -108,11 +114,25 @@ def load_manifest(model_dir: Path, *, verify_hashes: bool = True) -> Manifest:
     return Manifest(raw)
 
 
+def _check_heads(path: Path, raw: dict[str, Any]) -> None:
+    heads = raw["heads"]
+    if not isinstance(heads, list):
+        raise ManifestError(f"{path} has heads {heads!r}; expected a list of names")
+    try:
+        check_heads(heads)
+    except InputError as exc:
+        raise ManifestError(f"{path}: {exc.message}; rebuild the model") from exc
+    for key in ("calibration", "thresholds"):
+        missing = [h for h in heads if h not in raw[key]]
+        if missing:
+            raise ManifestError(f"{path} has no {key} for head(s) {missing}; rebuild the model")
+
+
 def write_manifest(model_dir: Path, raw: dict[str, Any]) -> Path:
     """Write `manifest.json`, filling in the hashes of the files it lists."""
     raw = dict(raw)
     raw["format"] = FORMAT
     raw["files"] = {name: sha256_file(model_dir / name) for name in raw.get("files", {})}
-    path = model_dir / "manifest.json"
+    path = model_dir / MANIFEST_FILE
     path.write_text(json.dumps(raw, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return path

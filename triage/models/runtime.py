@@ -1,8 +1,8 @@
 """The scoring runtime: one onnxruntime session and one fast tokenizer per process.
 
-`ScoringModel.predict_proba(str | list[str])` returns calibrated probabilities for the three
-heads. Texts are prepared (`triage.textprep`), tokenized with dynamic padding, sorted by
-length into micro-batches, and long messages are cut into overlapping windows of
+`ScoringModel.predict_proba(str | list[str])` returns calibrated probabilities for the
+model's heads (listed in its manifest). Texts are prepared (`triage.textprep`), tokenized
+with dynamic padding, sorted by length into micro-batches, and long messages are cut into overlapping windows of
 `max_length` tokens whose scores are combined by taking the maximum per head ("chunk-and-max":
 one angry paragraph in a long e-mail is enough). Nothing here imports torch.
 
@@ -29,7 +29,7 @@ import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
 from triage.errors import ModelError
-from triage.models.manifest import Manifest, load_manifest
+from triage.models.manifest import MODEL_FILE, TOKENIZER_FILE, Manifest, load_manifest
 from triage.textprep import prepare
 
 
@@ -50,11 +50,14 @@ class ScoringModel:
             nothing from a second intra-op thread (2.40 ms instead of 2.57 ms) but costs
             nearly twice the CPU, and unbounded concurrent calls fight over the cores.
             The callers' Python work (language gate, tokenization, HTTP) overlaps the calls.
+        max_chars: text preparation keeps the head and tail of longer texts, this many
+            characters in all (TRIAGE_MAX_TEXT_CHARS).
     """
 
     def __init__(self, model_dir: str | Path, *, threads: int = 0, batch_size: int = 32,
-                 verify_hashes: bool = True, slots: int = 0) -> None:
+                 verify_hashes: bool = True, slots: int = 0, max_chars: int = 20_000) -> None:
         self.model_dir = Path(model_dir)
+        self.max_chars = max_chars
         self.manifest: Manifest = load_manifest(self.model_dir, verify_hashes=verify_hashes)
         self.heads = self.manifest.heads
         quantization = str(self.manifest.raw.get("onnx", {}).get("quantization", ""))
@@ -74,9 +77,9 @@ class ScoringModel:
 
     def _load_tokenizer(self) -> Tokenizer:
         try:
-            tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+            tok = Tokenizer.from_file(str(self.model_dir / TOKENIZER_FILE))
         except Exception as exc:  # tokenizers raises a bare Exception
-            raise ModelError(f"{self.model_dir / 'tokenizer.json'} is unreadable ({exc})") from exc
+            raise ModelError(f"{self.model_dir / TOKENIZER_FILE} is unreadable ({exc})") from exc
         tok.no_padding()
         tok.enable_truncation(self.manifest.max_length, stride=self.manifest.stride)
         return tok
@@ -88,10 +91,10 @@ class ScoringModel:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             return ort.InferenceSession(
-                str(self.model_dir / "model.onnx"), opts, providers=["CPUExecutionProvider"]
+                str(self.model_dir / MODEL_FILE), opts, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own unrelated types
-            raise ModelError(f"{self.model_dir / 'model.onnx'} cannot be loaded ({exc})") from exc
+            raise ModelError(f"{self.model_dir / MODEL_FILE} cannot be loaded ({exc})") from exc
 
     @overload
     def predict_proba(self, texts: str) -> np.ndarray: ...
@@ -99,7 +102,7 @@ class ScoringModel:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def predict_proba(self, texts: str | Sequence[str]) -> np.ndarray:
-        """Calibrated probabilities: shape (3,) for a str, (n, 3) for a list, in head order."""
+        """Calibrated probabilities: shape (heads,) for a str, (n, heads) for a list."""
         if isinstance(texts, str):
             return self.predict_logits([texts], calibrated=True)[0]
         return self.predict_logits(list(texts), calibrated=True)
@@ -116,7 +119,7 @@ class ScoringModel:
         With `score_encoded` this splits `predict_proba` in two, so a pipeline can tokenize
         in one thread while another runs the model.
         """
-        return self._windows([prepare(t) for t in texts])
+        return self._windows([prepare(t, self.max_chars) for t in texts])
 
     def score_encoded(self, encoded: tuple[list[Encoding], np.ndarray], *,
                       calibrated: bool = True) -> np.ndarray:

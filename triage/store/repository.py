@@ -119,6 +119,13 @@ def add_message(s: Session, ticket: Ticket, **fields: Any) -> Message:
     return message
 
 
+def unresolved_ticket_ids(s: Session, *, after: int = 0, limit: int = 500) -> list[int]:
+    """Ids of tickets not resolved, ascending, the first `limit` greater than `after`."""
+    query = (select(Ticket.id).where(Ticket.status != "resolved", Ticket.id > after)
+             .order_by(Ticket.id).limit(limit))
+    return list(s.scalars(query))
+
+
 def messages(s: Session, ticket_id: int) -> list[Message]:
     """The transcript, oldest first."""
     return list(s.scalars(select(Message).where(Message.ticket_id == ticket_id)

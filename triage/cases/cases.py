@@ -18,6 +18,7 @@ from triage.cases.inputs import (
 )
 from triage.cases.labels import export_labels
 from triage.cases.placement import Placement
+from triage.cases.rescore import QueueRescorer, RescoreReport
 from triage.cases.views import (
     audit_view,
     case_view,
@@ -29,7 +30,7 @@ from triage.cases.views import (
 )
 from triage.errors import Conflict, InputError, NotFound
 from triage.priority import LANES, POLICY_VERSION, PolicyConfig
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 from triage.scoring import Score, Scorer
 from triage.store import Database
 from triage.store import queue as q
@@ -269,6 +270,20 @@ class Cases:
                     "holder": t.lease_holder, "expired_at": iso(t.lease_expires_at)})
             else:
                 self.placement.place(s, t, now, SYSTEM)
+
+    def rescore_queue(self, *, scorer: Scorer | None = None, dry_run: bool = False,
+                      top: int = 10, page: int = 200, everything: bool = False,
+                      explain_top: int | None = None,
+                      log: Callable[[str], None] | None = None) -> RescoreReport:
+        """Re-score unresolved cases with `scorer` (this service's model by default).
+
+        See `triage.cases.rescore`; `dry_run` reports what would change and changes nothing.
+        """
+        rescorer = QueueRescorer(
+            self.db, scorer or self.scorer, self.placement, clock=self.clock, page=page,
+            everything=everything,
+            explain_top=self.explain_top if explain_top is None else explain_top)
+        return rescorer.run(dry_run=dry_run, top=top, log=log)
 
     # --- reading -------------------------------------------------------------------------
 

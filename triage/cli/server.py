@@ -6,13 +6,16 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from triage.cli.common import emit, errors_to_exit, log, settings
 from triage.errors import ModelError
 from triage.settings import Settings
+
+if TYPE_CHECKING:
+    from triage.store import Database
 
 keys_app = typer.Typer(help="Create, list and revoke API keys (stored hashed).",
                        no_args_is_help=True)
@@ -120,13 +123,10 @@ def export_labels_cmd(
     log(f"exported {n} labelled message(s)" + (f" to {out}" if out else ""))
 
 
-def _database(s: Settings, *, migrate: bool = False):  # type: ignore[no-untyped-def]
-    from triage.store import Database
+def _database(s: Settings, *, migrate: bool = False) -> Database:
+    from triage.assembly import build_store
 
-    db = Database(s.resolved_database_url())
-    if migrate:
-        db.migrate()
-    return db
+    return build_store(s, migrate=migrate)
 
 
 def _model_for(s: Settings) -> Path:

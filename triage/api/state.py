@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from triage.api.telemetry import Telemetry
-from triage.cases import Cases, utcnow
+from triage.assembly import build_cases, build_policy, build_scorer, build_store
+from triage.cases import Cases
 from triage.errors import ModelError, StoreError, TriageError
 from triage.keys import KeyCache
 from triage.priority import PolicyConfig
@@ -60,16 +61,15 @@ class Service:
 def start(settings: Settings, scorer: Scorer | None, telemetry: Telemetry,
           clock: Callable[[], datetime] | None = None) -> Service:
     """Open (and migrate) the store, load the model, build the case service."""
-    policy = PolicyConfig.from_dict(settings.priority_policy or {})
-    db = Database(settings.resolved_database_url())
+    policy = build_policy(settings)
+    db = build_store(settings)
     if settings.auto_migrate:
         _migrate(db)
     model_error = None
     if scorer is None:
         scorer, model_error = _load_scorer(settings)
-    cases = Cases(db, scorer, policy=policy, lease_seconds=settings.lease_seconds,
-                  explain_top=settings.explain_top, review_seconds=settings.review_seconds,
-                  clock=clock or utcnow, on_score=telemetry.observe_score)
+    cases = build_cases(settings, db, scorer, policy=policy, clock=clock,
+                        on_score=telemetry.observe_score)
     telemetry.watch_store(cases.depth, cases.lease_expiries)
     return Service(settings, db, scorer, cases, policy, model_error, telemetry,
                    KeyCache(settings.key_cache_seconds))
@@ -79,8 +79,7 @@ def _load_scorer(settings: Settings) -> tuple[Any, str | None]:
     path = settings.resolved_model_dir()
     threads, slots = inference_shape(settings)
     try:
-        scorer = Scorer.from_dir(path, threads=threads, batch_size=settings.batch_size,
-                                 max_chars=settings.max_text_chars, slots=slots)
+        scorer = build_scorer(settings, model_dir=path, threads=threads, slots=slots)
     except TriageError as exc:
         log.error("model not loaded from %s: %s", path, exc.message)
         return UnavailableScorer(exc.message), exc.message

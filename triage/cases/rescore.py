@@ -1,4 +1,4 @@
-"""Re-scoring the queue store's unresolved tickets with the current model (`triage rescore-queue`).
+"""Re-scoring unresolved cases with the current model (`triage rescore-queue`).
 
 When a new model is promoted, tickets already in the queue still carry the old model's
 scores. For each unresolved ticket, page by page:
@@ -30,13 +30,11 @@ from triage.cases.conversation import WINDOW, conversation
 from triage.cases.placement import Placement
 from triage.cases.views import scores_of
 from triage.errors import InputError
-from triage.records import HEADS
+from triage.heads import DEFAULT_HEADS as HEADS
 from triage.scoring import Score, Scorer
 from triage.store import Database
 from triage.store import repository as repo
 from triage.store.tables import Message
-
-from .store_pages import unresolved_ticket_ids
 
 ACTOR = "rescore-queue"
 SCORE_BATCH = 256
@@ -155,7 +153,7 @@ class QueueRescorer:
         after = 0
         while True:
             with self.db.read() as s:
-                ids = unresolved_ticket_ids(s, after=after, limit=self.page)
+                ids = repo.unresolved_ticket_ids(s, after=after, limit=self.page)
             if not ids:
                 return report
             after = ids[-1]
