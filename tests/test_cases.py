@@ -377,8 +377,8 @@ def test_cases_feedback_exports_as_a_labelled_file_train_accepts(cases: Cases,
     a = cases.intake(NewTicket(CALM), "a").case["case_number"]
     b = cases.intake(NewTicket(CALM_2), "a").case["case_number"]
     c = cases.intake(NewTicket(OUTAGE), "a").case["case_number"]
-    cases.feedback(a, Labels(frustration=1), "bob")
-    cases.feedback(a, Labels(frustration=0, urgency=1), "carol")  # latest correction wins
+    cases.feedback(a, Labels({"frustration": 1}), "bob")
+    cases.feedback(a, Labels({"frustration": 0, "urgency": 1}), "carol")  # latest correction wins
     cases.feedback(b, Labels(csat=1, comment="slow"), "bob")
     cases.feedback(c, Labels(csat=5), "bob")
     buf = io.StringIO()
@@ -399,4 +399,12 @@ def test_cases_feedback_must_say_something(cases: Cases) -> None:
     with pytest.raises(InputError, match="feedback is empty"):
         cases.feedback(number, Labels(), "bob")
     with pytest.raises(NotFound, match="no message 99"):
-        cases.feedback(number, Labels(frustration=1, message_id=99), "bob")
+        cases.feedback(number, Labels({"frustration": 1}, message_id=99), "bob")
+
+
+def test_cases_feedback_refuses_a_head_the_model_does_not_score(cases: Cases) -> None:
+    number = cases.intake(NewTicket(CALM), "a").case["case_number"]
+    with pytest.raises(InputError, match="unknown head"):
+        cases.feedback(number, Labels({"politeness": 1}), "bob")
+    with pytest.raises(InputError, match="0 or 1"):
+        cases.feedback(number, Labels({"urgency": 2}), "bob")

@@ -15,13 +15,13 @@ import pytest
 
 from triage.errors import InputError
 from triage.priority import (
-    LANES,
     POLICY_VERSION,
     PolicyConfig,
     Priority,
     TicketFacts,
     prioritize,
 )
+from triage.vocabulary import LANES
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 DEFAULT = PolicyConfig()
@@ -407,8 +407,9 @@ GOOD = {"frustration": 0.5, "churn_risk": 0.5, "urgency": 0.5}
     {"scores": {**GOOD, "urgency": float("nan")}},
     {"scores": {**GOOD, "urgency": True}},
     {"scores": {**GOOD, "urgency": "0.5"}},
-    {"scores": {"frustration": 0.5, "urgency": 0.5}},
-    {"scores": {**GOOD, "politeness": 0.5}},
+    {"scores": {}},
+    {"scores": {**GOOD, "Legal Threat": 0.5}},
+    {"scores": {**GOOD, "text": 0.5}},
     {"scores": None},
     {"repeat_contacts_7d": -1},
     {"repeat_contacts_7d": 1.5},
@@ -465,3 +466,34 @@ def test_priority_as_dict_is_json_ready() -> None:
     assert d["sla_breached"] is True and d["escalation_reason"]
     assert [t["name"] for t in d["terms"]] == [t.name for t in p.terms]
     assert "waiting 8 h 20 min" in d["explanation"]
+
+
+def test_priority_other_heads_weigh_nothing_until_configured() -> None:
+    scores = {**GOOD, "legal_threat": 0.95}
+    facts = TicketFacts(waiting_since=NOW - timedelta(minutes=5), scores=scores)
+    plain = prioritize(TicketFacts(waiting_since=NOW - timedelta(minutes=5), scores=GOOD), NOW)
+    same = prioritize(facts, NOW)
+    assert same.position == plain.position and same.terms == plain.terms
+    cfg = PolicyConfig.from_dict({"head_minutes": {"legal_threat": 50}})
+    weighed = prioritize(facts, NOW, cfg)
+    term = next(t for t in weighed.terms if t.name == "legal_threat")
+    assert term.minutes == pytest.approx(50 * (0.95 - 0.2) / 0.8)
+    assert weighed.position == pytest.approx(plain.position + term.minutes)
+    assert "legal threat 0.95" in weighed.explanation()
+    assert cfg.max_boost_minutes() == PolicyConfig().max_boost_minutes() + 50
+
+
+def test_priority_a_model_without_our_heads_still_places_tickets() -> None:
+    facts = TicketFacts(waiting_since=NOW - timedelta(minutes=5),
+                        scores={"fraud_report": 0.99}, customer_since=date(2015, 1, 1))
+    p = prioritize(facts, NOW, PolicyConfig.from_dict({"head_minutes": {"fraud_report": 30}}))
+    assert p.lane == "standard" and not p.escalate
+    assert "fraud_report" in [t.name for t in p.terms]
+
+
+@pytest.mark.parametrize("bad", [{"head_minutes": {"legal_threat": -1}},
+                                 {"head_minutes": {"Not A Head": 5}},
+                                 {"head_minutes": [5]}])
+def test_priority_head_minutes_are_checked(bad: dict) -> None:
+    with pytest.raises(InputError):
+        PolicyConfig.from_dict(bad)

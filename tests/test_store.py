@@ -14,7 +14,7 @@ from triage.errors import StoreError
 from triage.store import Database
 from triage.store import queue as q
 from triage.store import repository as repo
-from triage.store.database import DuplicateRow
+from triage.store.database import DuplicateRow, head_revision
 from triage.store.tables import Base, Ticket
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -37,7 +37,7 @@ def test_store_migration_matches_the_models(db: Database) -> None:
 
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-    assert db.revision() == "0001"
+    assert db.revision() == head_revision()
 
 
 def test_store_migrates_an_empty_database_up_and_down(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_store_migrates_an_empty_database_up_and_down(tmp_path: Path) -> None:
 
     db = Database(f"sqlite:///{tmp_path / 'new' / 'triage.db'}")
     assert db.revision() is None
-    assert db.migrate() == "0001"
+    assert db.migrate() == head_revision() == "0002"
     assert {"tickets", "messages", "audit_log", "api_keys"} <= set(inspect(db.engine)
                                                                    .get_table_names())
     with db.engine.begin() as conn:
@@ -58,8 +58,82 @@ def test_store_migrates_an_empty_database_up_and_down(tmp_path: Path) -> None:
 
 
 def test_store_migrate_twice_is_a_no_op(db: Database) -> None:
-    assert db.migrate() == "0001"
-    assert db.migrate() == "0001"
+    assert db.migrate() == head_revision()
+    assert db.migrate() == head_revision()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
+    """An empty database: a new SQLite file, or a new PostgreSQL schema (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import PG_URL
+
+    schema = f"triage_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001 - no server: skip like the other PG tests
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_store_migration_0002_carries_scores_over_and_back(empty_url: str) -> None:
+    """Cases scored under 0001 (a column per head) keep their scores as data, and back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from triage.store.database import alembic_config
+
+    db = Database(empty_url)
+    with db.engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+    old = {"n": NOW, "t": True, "f": False}
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO tickets (id, case_number, source, channel, status, lane, frustration, "
+            "churn_risk, urgency, scorable, repeat_contacts, escalated_by_agent, "
+            "policy_version, boost_minutes, queue_key, waiting_since, created_at, updated_at) "
+            "VALUES (1, 'CS-2026-000001', 'api', 'email', 'open', 'standard', 0.9, 0.1, 0.5, "
+            ":t, 0, :f, 'priority.v1', 0, 0, :n, :n, :n)"), old)
+        conn.execute(text(
+            "INSERT INTO messages (id, ticket_id, author, text, created_at, frustration, "
+            "churn_risk, urgency, scorable) VALUES (1, 1, 'customer', 'hi', :n, 0.9, 0.1, 0.5, "
+            ":t), (2, 1, 'agent', 'hello', :n, NULL, NULL, NULL, NULL)"), old)
+        conn.execute(text(
+            "INSERT INTO score_history (id, ticket_id, message_id, at, frustration, churn_risk, "
+            "urgency, lane, boost_minutes, policy_version) VALUES (1, 1, 1, :n, 0.9, 0.1, 0.5, "
+            "'standard', 12.5, 'priority.v1')"), old)
+        conn.execute(text(
+            "INSERT INTO feedback (id, ticket_id, message_id, at, actor, frustration, urgency) "
+            "VALUES (1, 1, 1, :n, 'bob', 1, 0)"), old)
+    assert db.migrate() == "0002"
+    scores = {"frustration": 0.9, "churn_risk": 0.1, "urgency": 0.5}
+    with db.read() as s:
+        t = repo.find_ticket(s, "1")
+        assert t is not None and t.scores == scores
+        assert [m.scores for m in repo.messages(s, 1)] == [scores, None]
+        assert [h.scores for h in repo.history(s, 1)] == [scores]
+        assert [f.labels for f in repo.feedback(s, 1)] == [{"frustration": 1, "urgency": 0}]
+    with db.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    with db.engine.begin() as conn:
+        got = conn.execute(text("SELECT frustration, churn_risk, urgency FROM tickets")).all()
+        labels = conn.execute(text("SELECT frustration, churn_risk, urgency FROM feedback")).all()
+        kept = conn.execute(text("SELECT count(*) FROM messages")).scalar_one()
+    assert [tuple(r) for r in got] == [(0.9, 0.1, 0.5)]
+    assert [tuple(r) for r in labels] == [(1, None, 0)] and kept == 2
+    db.close()
 
 
 def test_store_case_numbers_count_per_year(db: Database) -> None:

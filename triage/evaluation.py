@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from triage.heads import DEFAULT_HEADS as HEADS
 from triage.metrics import head_metrics, reliability_bins
 from triage.parity import parity_check
-from triage.heads import DEFAULT_HEADS as HEADS
 from triage.records import Record
 from triage.scoring import Scorer
 

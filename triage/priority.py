@@ -20,11 +20,10 @@ from numbers import Real
 from typing import Any
 
 from triage.errors import InputError
-from triage.heads import DEFAULT_HEADS as HEADS
+from triage.heads import check_head
+from triage.vocabulary import TRENDS
 
 POLICY_VERSION = "priority.v1"
-LANES = ("supervisor", "needs_triage", "standard")
-TRENDS = ("worsening", "improving", "steady")
 DEFAULT_SLA_MINUTES: dict[str, float] = {
     "platinum": 30.0, "gold": 60.0, "silver": 120.0, "standard": 240.0,
 }
@@ -32,6 +31,9 @@ _OPTIONAL = frozenset({
     "escalate_frustration", "escalate_churn_risk", "escalate_tenure_years",
     "escalate_urgency", "escalate_urgency_frustration", "escalate_sla_breach_minutes",
 })
+# Our three heads keep their own weight fields; `head_minutes` weighs any other head.
+_OWN_WEIGHT = {"frustration": "frustration_minutes", "urgency": "urgency_minutes",
+               "churn_risk": "churn_minutes"}
 _UNIT = frozenset({"escalate_frustration", "escalate_churn_risk", "escalate_urgency",
                    "escalate_urgency_frustration"})
 
@@ -40,8 +42,11 @@ _UNIT = frozenset({"escalate_frustration", "escalate_churn_risk", "escalate_urge
 class PolicyConfig:
     """Weights and thresholds of `priority.v1`. Every weight is minutes of head start.
 
-    A score term is `weight * max(0, (p - score_floor) / (1 - score_floor))`. An escalation
-    rule is off when any of its thresholds is None.
+    A score term is `weight * max(0, (p - score_floor) / (1 - score_floor))`. The weights
+    of our three heads are `frustration_minutes`, `urgency_minutes` and `churn_minutes`;
+    any other head a model scores has the weight `head_minutes[head]`, 0 until configured
+    (so a new model never reorders the queue by surprise). An escalation rule is off when
+    any of its thresholds is None, or when the model does not score a head it reads.
     """
 
     score_floor: float = 0.2
@@ -55,6 +60,7 @@ class PolicyConfig:
     value_cap: float = 100_000.0
     repeat_minutes_per_contact: float = 10.0
     repeat_cap_contacts: int = 3
+    head_minutes: dict[str, float] = field(default_factory=dict, hash=False)
     worsening_minutes: float = 10.0
     sla_minutes: float = 60.0
     sla_near_breach_minutes: float = 60.0
@@ -72,6 +78,8 @@ class PolicyConfig:
     escalate_sla_tiers: tuple[str, ...] = ("platinum", "gold")
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "head_minutes", {check_head(str(h)): v for h, v
+                                                  in self.head_minutes.items()})
         tiers = {str(k).strip().lower(): v for k, v in self.sla_first_response_minutes.items()}
         object.__setattr__(self, "sla_first_response_minutes", tiers)
         object.__setattr__(self, "default_tier", self.default_tier.strip().lower())
@@ -96,6 +104,7 @@ class PolicyConfig:
     def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["sla_first_response_minutes"] = dict(self.sla_first_response_minutes)
+        out["head_minutes"] = dict(self.head_minutes)
         out["escalate_sla_tiers"] = list(self.escalate_sla_tiers)
         return out
 
@@ -105,8 +114,14 @@ class PolicyConfig:
                     + self.repeat_minutes_per_contact * self.repeat_cap_contacts
                     + self.sla_minutes)
         scored = (self.frustration_minutes + self.urgency_minutes + self.worsening_minutes
-                  + self.churn_minutes * (1.0 + self.churn_loyalty_weight))
+                  + self.churn_minutes * (1.0 + self.churn_loyalty_weight)
+                  + sum(m for h, m in self.head_minutes.items() if h not in _OWN_WEIGHT))
         return customer + max(scored, self.needs_triage_minutes)
+
+    def weight(self, head: str) -> float:
+        """Minutes of head start at score 1 for `head` (0 for a head nobody configured)."""
+        own = _OWN_WEIGHT.get(head)
+        return getattr(self, own) if own else float(self.head_minutes.get(head, 0.0))
 
 
 @dataclass(frozen=True)
@@ -216,13 +231,20 @@ def _score_terms(facts: TicketFacts, years: float | None, cfg: PolicyConfig) -> 
     loyalty = (_tenure_fraction(years, cfg) + _value_fraction(facts.lifetime_value, cfg)) / 2
     factor = 1.0 + cfg.churn_loyalty_weight * loyalty
     note = f", x{factor:.2f} for tenure and value" if factor > 1.0 else ""
-    terms = [_head_term(facts, "frustration", cfg.frustration_minutes, cfg),
-             _head_term(facts, "urgency", cfg.urgency_minutes, cfg),
-             _head_term(facts, "churn_risk", cfg.churn_minutes * factor, cfg, note)]
+    scores = facts.scores or {}
+    terms = [_head_term(facts, head, cfg.weight(head) * factor, cfg, note)
+             if head == "churn_risk" else _head_term(facts, head, cfg.weight(head), cfg)
+             for head in sorted(scores, key=_head_order)]
     if facts.trend == "worsening":
         terms.append(Term("trend", cfg.worsening_minutes,
                           f"worsening trend (+{_mins(cfg.worsening_minutes)} min)"))
     return terms
+
+
+def _head_order(head: str) -> tuple[int, str]:
+    """Our heads in their documented order, then any other head by name."""
+    order = ("frustration", "urgency", "churn_risk")
+    return (order.index(head), "") if head in order else (len(order), head)
 
 
 def _head_term(facts: TicketFacts, head: str, weight: float, cfg: PolicyConfig,
@@ -303,6 +325,8 @@ def _loyal_at_risk(s: dict[str, float], years: float | None, cfg: PolicyConfig) 
     fr, ch, ty = cfg.escalate_frustration, cfg.escalate_churn_risk, cfg.escalate_tenure_years
     if fr is None or ch is None or ty is None or years is None:
         return []
+    if not {"frustration", "churn_risk"} <= set(s):
+        return []
     if s["frustration"] >= fr and s["churn_risk"] >= ch and years >= ty:
         return [(f"loyal customer at risk: frustration {s['frustration']:.2f} (>= {fr:g}), "
                  f"churn risk {s['churn_risk']:.2f} (>= {ch:g}), "
@@ -312,7 +336,7 @@ def _loyal_at_risk(s: dict[str, float], years: float | None, cfg: PolicyConfig) 
 
 def _urgent_and_frustrated(s: dict[str, float], cfg: PolicyConfig) -> list[str]:
     ur, fr = cfg.escalate_urgency, cfg.escalate_urgency_frustration
-    if ur is None or fr is None:
+    if ur is None or fr is None or not {"urgency", "frustration"} <= set(s):
         return []
     if s["urgency"] >= ur and s["frustration"] >= fr:
         return [(f"urgent and frustrated: urgency {s['urgency']:.2f} (>= {ur:g}), "
@@ -394,9 +418,9 @@ def _check_scores(scores: Any) -> dict[str, float]:
     if not isinstance(scores, Mapping):
         raise InputError("a scorable ticket needs scores (head -> probability), found "
                          f"{scores!r}; pass scorable=False for a message the model cannot read")
-    if set(scores) != set(HEADS):
-        raise InputError(f"expected scores for exactly {list(HEADS)}, found {sorted(scores)}")
-    return {h: _number(scores[h], f"score {h}", 0.0, 1.0) for h in HEADS}
+    if not scores:
+        raise InputError("a scorable ticket needs a score for at least one head, found none")
+    return {check_head(str(h)): _number(v, f"score {h}", 0.0, 1.0) for h, v in scores.items()}
 
 
 def _check_since(value: Any) -> date | None:
@@ -446,6 +470,10 @@ def _check_simple_facts(f: TicketFacts) -> None:
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
+    if name == "head_minutes":
+        if not isinstance(value, Mapping):
+            raise InputError(f"expected {name} as head -> minutes, found {value!r}")
+        return {check_head(str(k)): _number(v, f"{name}[{k}]") for k, v in value.items()}
     if name == "sla_first_response_minutes":
         if not isinstance(value, Mapping):
             raise InputError(f"expected {name} as tier -> minutes, found {value!r}")
@@ -474,6 +502,8 @@ def _check_config(c: PolicyConfig) -> None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             _number(value, f.name, 0.0, 1.0 if f.name in _UNIT else math.inf)
     _number(c.score_floor, "score_floor", 0.0, 0.99)
+    for head, minutes in c.head_minutes.items():
+        _number(minutes, f"head_minutes[{head}]")
     if c.tenure_cap_years <= 0 or c.value_cap <= 0:
         raise InputError("expected tenure_cap_years and value_cap above 0")
     sla = c.sla_first_response_minutes

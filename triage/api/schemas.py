@@ -11,12 +11,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     model_validator,
 )
 
-Lane = Literal["supervisor", "needs_triage", "standard"]
-Status = Literal["open", "claimed", "waiting_on_customer", "escalated", "resolved"]
-Label = Literal[0, 1]
+from triage.vocabulary import Lane, Status, Trend
+
+Label = Annotated[int, Field(strict=True, ge=0, le=1)]
+Head = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
 def _clean(value: str) -> str:
@@ -68,9 +70,14 @@ class PhraseOut(BaseModel):
 
 
 class ScoreOut(BaseModel):
-    frustration: float | None
-    churn_risk: float | None
-    urgency: float | None
+    """One message's verdict. Each of the model's heads is also a top-level field (for the
+    default model `frustration`, `churn_risk`, `urgency`), None when the message could
+    not be scored."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={
+        "additionalProperties": {"type": ["number", "null"]}})
+
+    scores: dict[str, float] | None = Field(description="Head -> calibrated probability.")
     scorable: bool
     reason: str | None
     language: str | None
@@ -131,16 +138,12 @@ class ResolveIn(Strict):
     note: Annotated[Clean, Field(max_length=2000)] | None = None
 
 
-class LabelsIn(Strict):
-    frustration: Label | None = None
-    churn_risk: Label | None = None
-    urgency: Label | None = None
-
-
 class FeedbackIn(Strict):
     """An agent's label corrections and/or the customer's CSAT (1-5) with a comment."""
 
-    labels: LabelsIn | None = None
+    labels: dict[Head, Label] | None = Field(
+        None, description="Head -> 0 or 1, for any head the model scores; leave a head out "
+                          "for no opinion.")
     csat: int | None = Field(None, ge=1, le=5)
     comment: Annotated[Clean, Field(max_length=5000)] | None = None
     message_id: int | None = Field(None, ge=1, le=2**53,
@@ -195,7 +198,7 @@ class CaseOut(BaseModel):
     scorable: bool
     unscorable_reason: str | None
     model_version: str | None
-    trend: str | None
+    trend: Trend | None
     repeat_contacts_7d: int
     position: float | None
     explanation: str | None
@@ -249,7 +252,7 @@ class FeedbackOut(BaseModel):
     at: str
     actor: str
     message_id: int | None
-    labels: dict[str, int | None]
+    labels: dict[str, int]
     csat: int | None
     comment: str | None
 

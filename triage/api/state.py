@@ -32,6 +32,7 @@ class UnavailableScorer:
     """Stands in for a model that failed to load: every use raises ModelError (503)."""
 
     version = "unavailable"
+    heads: tuple[str, ...] = ()
 
     def __init__(self, reason: str) -> None:
         self.reason = reason

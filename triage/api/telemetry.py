@@ -17,7 +17,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from triage.errors import TriageError
-from triage.heads import DEFAULT_HEADS as HEADS
 from triage.scoring import Score
 
 log = logging.getLogger("triage.api")
@@ -47,8 +46,8 @@ class Telemetry:
         if score.scores is None:
             self.unscorable.labels(reason=(score.reason or "unknown").split(":")[0]).inc()
             return
-        for head in HEADS:
-            self.scores.labels(head=head).observe(score.scores[head])
+        for head, value in score.scores.items():
+            self.scores.labels(head=head).observe(value)
 
     def watch_store(self, depth: Callable[[], dict[str, int]],
                     expiries: Callable[[], int]) -> None:

@@ -17,6 +17,7 @@ from triage.scoring import Encoded, Score, Scorer
 
 from .rows import Chunk, Item, short_reason
 
+
 def added_columns(heads: tuple[str, ...]) -> tuple[str, ...]:
     """The columns scoring adds to every row: one per head, then the verdict."""
     return (*heads, "scorable", "reason", "model_version")

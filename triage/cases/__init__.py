@@ -20,10 +20,10 @@ the same sweep.
 Every state change is one store transaction and writes the audit log.
 """
 
+from triage.cases.cases import Cases, utcnow
 from triage.cases.conversation import DECAY, TREND_DELTA, WINDOW, conversation, trend
 from triage.cases.inputs import CustomerFacts, Labels, NewTicket, Outcome
 from triage.cases.labels import export_labels, label_records
-from triage.cases.cases import Cases, utcnow
 from triage.cases.views import case_view
 
 __all__ = ["DECAY", "TREND_DELTA", "WINDOW", "Cases", "CustomerFacts", "Labels", "NewTicket",

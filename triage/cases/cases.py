@@ -6,11 +6,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from triage.cases.conversation import WINDOW, conversation
+from triage.cases.conversation import WINDOW, conversation, message_fields
 from triage.cases.inputs import (
     Labels,
     NewTicket,
     Outcome,
+    check_labels,
     check_lanes,
     check_reply,
     check_statuses,
@@ -29,14 +30,14 @@ from triage.cases.views import (
     scores_of,
 )
 from triage.errors import Conflict, InputError, NotFound
-from triage.priority import LANES, POLICY_VERSION, PolicyConfig
-from triage.heads import DEFAULT_HEADS as HEADS
+from triage.priority import POLICY_VERSION, PolicyConfig
 from triage.scoring import Score, Scorer
 from triage.store import Database
 from triage.store import queue as q
 from triage.store import repository as repo
 from triage.store.database import DuplicateRow
 from triage.store.tables import Message, Ticket
+from triage.vocabulary import LANES
 
 REPEAT_DAYS = 7
 SYSTEM = "system"
@@ -148,7 +149,7 @@ class Cases:
                 created_at: datetime | None) -> None:
         at = created_at or now
         m = repo.add_message(s, t, author=author, author_name=author_name, text=text,
-                             created_at=at, **_message_scores(score))
+                             created_at=at, **message_fields(score))
         repo.add_audit(s, t.id, now, actor, "message", {"message_id": m.id, "author": author})
         if author == "agent":
             self._agent_replied(s, t, now, actor)
@@ -312,23 +313,26 @@ class Cases:
 
     def feedback(self, ref: str, labels: Labels, actor: str) -> dict[str, Any]:
         """Record an agent's label corrections and/or the customer's CSAT on a case."""
-        if all(v is None for v in (*labels.heads().values(), labels.csat, labels.comment)):
+        if labels.empty():
             raise InputError("feedback is empty; send labels (frustration, churn_risk, "
                              "urgency: 0 or 1) and/or csat (1-5) with an optional comment")
         now = self.clock()
         with self.db.write() as s:
             t = self._find(s, ref, lock=True)
+            given = check_labels(labels, [*self.scorer.heads, *(t.scores or {})])
             m = self._feedback_message(s, t, labels.message_id)
             row = repo.add_feedback(s, t, message_id=m.id if m else None, at=now, actor=actor,
-                                    csat=labels.csat, comment=labels.comment, **labels.heads())
+                                    csat=labels.csat, comment=labels.comment,
+                                    labels=given or None)
             repo.add_audit(s, t.id, now, actor, "feedback", {"feedback_id": row.id,
-                           "message_id": row.message_id, "labels": labels.heads(),
+                           "message_id": row.message_id, "labels": given,
                            "csat": labels.csat})
             return feedback_view(row)
 
     def export_labels(self, out: IO[str], *, csat_as_frustration: bool = False) -> int:
         """Write corrected messages as labelled-ticket JSONL (`triage train` reads it)."""
-        return export_labels(self.db, out, csat_as_frustration=csat_as_frustration)
+        return export_labels(self.db, out, csat_as_frustration=csat_as_frustration,
+                             heads=self.scorer.heads)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -405,17 +409,6 @@ class Cases:
             return fn()
         except DuplicateRow:
             return fn()
-
-
-def _message_scores(score: Score | None) -> dict[str, Any]:
-    if score is None:
-        return {}
-    phrases = None
-    if score.explanation:
-        phrases = {h: [p.text for p in ps] for h, ps in score.explanation.items() if ps}
-    return {**{h: score.get(h) for h in HEADS}, "scorable": score.scorable,
-            "unscorable_reason": score.reason, "language": score.language,
-            "model_version": score.model_version, "phrases": phrases or None}
 
 
 def _model_version(recent: Sequence[Message], scorer: Scorer) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from triage.heads import DEFAULT_HEADS as HEADS
+from triage.scoring import Score
 from triage.store.tables import Message
 
 DECAY = 0.75
@@ -14,28 +14,51 @@ TREND_DELTA = 0.15
 
 
 def conversation(recent: Sequence[Message]) -> dict[str, Any]:
-    """Ticket-level scores from its customer messages (newest first)."""
+    """Ticket-level fields from its customer messages (newest first).
+
+    The heads are those of the newest scored message (the model that scores now); an older
+    message scored by a model without one of them simply does not count for that head.
+    """
     newest = recent[0]
-    scored = [m for m in recent if m.scorable and m.frustration is not None]
+    scored = [m for m in recent if m.scorable and m.scores]
     out: dict[str, Any] = {"scorable": bool(newest.scorable),
                            "unscorable_reason": None if newest.scorable else
                            newest.unscorable_reason, "trend": trend(scored)}
+    scores: dict[str, float] = {}
     phrases: dict[str, list[str]] = {}
-    for head in HEADS:
-        weighted = [(getattr(m, head) * DECAY ** k, m) for k, m in enumerate(scored)]
-        best = max(weighted, key=lambda x: x[0], default=None)
-        out[head] = None if best is None else round(best[0], 4)
-        if best is not None and best[1].phrases:
-            phrases[head] = list(best[1].phrases.get(head, []))
+    heads = list(scored[0].scores or {}) if scored else []
+    for head in heads:
+        weighted = [(m.scores[head] * DECAY ** k, m) for k, m in enumerate(scored)
+                    if head in (m.scores or {})]
+        value, best = max(weighted, key=lambda x: x[0])
+        scores[head] = round(value, 4)
+        if best.phrases and best.phrases.get(head):
+            phrases[head] = list(best.phrases[head])
+    out["scores"] = scores or None
     out["phrases"] = phrases or None
     return out
+
+
+def message_fields(score: Score | None) -> dict[str, Any]:
+    """What a message stores of its score (nothing for an agent's reply)."""
+    if score is None:
+        return {}
+    phrases = None
+    if score.explanation:
+        phrases = {h: [p.text for p in ps] for h, ps in score.explanation.items() if ps}
+    return {"scores": score.scores, "scorable": score.scorable,
+            "unscorable_reason": score.reason, "language": score.language,
+            "model_version": score.model_version, "phrases": phrases or None}
 
 
 def trend(scored: Sequence[Message]) -> str | None:
     """`worsening`/`improving`/`steady` from the two newest scored messages; None for one."""
     if len(scored) < 2:
         return None
-    deltas = [getattr(scored[0], h) - getattr(scored[1], h) for h in HEADS]
+    new, old = scored[0].scores or {}, scored[1].scores or {}
+    deltas = [new[h] - old[h] for h in new if h in old]
+    if not deltas:
+        return None
     rise, fall = max(deltas), -min(deltas)
     if rise >= TREND_DELTA and rise >= fall:
         return "worsening"

@@ -8,10 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 from triage.errors import InputError, TextTooLong
-from triage.priority import LANES
-from triage.heads import DEFAULT_HEADS as HEADS
-from triage.store import QUEUED, STATUSES
+from triage.heads import check_head
 from triage.store.tables import Message
+from triage.vocabulary import LANES, QUEUED, STATUSES
 
 
 @dataclass(frozen=True)
@@ -40,17 +39,28 @@ class NewTicket:
 
 @dataclass(frozen=True)
 class Labels:
-    """An agent's correction of the model (per head 0/1, None = no opinion) and/or CSAT."""
+    """An agent's correction of the model (head -> 0/1; a head left out: no opinion) and/or
+    the customer's CSAT."""
 
-    frustration: int | None = None
-    churn_risk: int | None = None
-    urgency: int | None = None
+    heads: dict[str, int] = field(default_factory=dict)
     csat: int | None = None
     comment: str | None = None
     message_id: int | None = None
 
-    def heads(self) -> dict[str, int | None]:
-        return {h: getattr(self, h) for h in HEADS}
+    def empty(self) -> bool:
+        return not self.heads and self.csat is None and self.comment is None
+
+
+def check_labels(labels: Labels, heads: Sequence[str]) -> dict[str, int]:
+    """The labelled heads, each one the model scores (or the case was scored with), 0 or 1."""
+    unknown = sorted(set(labels.heads) - set(heads))
+    if unknown:
+        raise InputError(f"unknown head(s) {unknown} in labels; this case's model scores "
+                         f"{list(heads)}")
+    bad = {h: v for h, v in labels.heads.items() if isinstance(v, bool) or v not in (0, 1)}
+    if bad:
+        raise InputError(f"labels must be 0 or 1, found {bad}")
+    return {check_head(h): int(v) for h, v in labels.heads.items()}
 
 
 @dataclass

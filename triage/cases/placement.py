@@ -13,10 +13,10 @@ from typing import Any
 
 from triage.cases.views import scores_of
 from triage.priority import PolicyConfig, Priority, TicketFacts, prioritize
-from triage.store import QUEUED
 from triage.store import queue as q
 from triage.store import repository as repo
 from triage.store.tables import Ticket
+from triage.vocabulary import QUEUED
 
 WAITING = ("open", "claimed", "escalated")
 

@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from triage.cases.conversation import WINDOW, conversation
+from triage.cases.conversation import WINDOW, conversation, message_fields
 from triage.cases.placement import Placement
 from triage.cases.views import scores_of
 from triage.errors import InputError
-from triage.heads import DEFAULT_HEADS as HEADS
 from triage.scoring import Score, Scorer
 from triage.store import Database
 from triage.store import repository as repo
@@ -251,10 +250,5 @@ def _audit_detail(move: Move, model_to: str | None) -> dict[str, Any]:
 
 def _store_score(m: Message, score: Score) -> None:
     """A message's stored scores, as intake stores them."""
-    phrases = None
-    if score.explanation:
-        phrases = {h: [p.text for p in ps] for h, ps in score.explanation.items() if ps} or None
-    for head in HEADS:
-        setattr(m, head, score.get(head))
-    m.scorable, m.unscorable_reason = score.scorable, score.reason
-    m.language, m.model_version, m.phrases = score.language, score.model_version, phrases
+    for name, value in message_fields(score).items():
+        setattr(m, name, value)

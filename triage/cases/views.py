@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from triage.priority import Priority
-from triage.heads import DEFAULT_HEADS as HEADS
 from triage.store.tables import Message, Ticket
 
 
@@ -51,12 +50,12 @@ def audit_view(a: Any) -> dict[str, Any]:
 
 def feedback_view(f: Any) -> dict[str, Any]:
     return {"id": f.id, "at": iso(f.at), "actor": f.actor, "message_id": f.message_id,
-            "labels": {h: getattr(f, h) for h in HEADS}, "csat": f.csat, "comment": f.comment}
+            "labels": dict(f.labels or {}), "csat": f.csat, "comment": f.comment}
 
 
 def scores_of(row: Any) -> dict[str, float] | None:
-    values = {h: getattr(row, h) for h in HEADS}
-    return None if any(v is None for v in values.values()) else values
+    """A row's stored scores (head -> score), or None when it has none."""
+    return dict(row.scores) if row.scores else None
 
 
 def iso(value: date | datetime | None) -> str | None:

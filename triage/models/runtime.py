@@ -2,9 +2,10 @@
 
 `ScoringModel.predict_proba(str | list[str])` returns calibrated probabilities for the
 model's heads (listed in its manifest). Texts are prepared (`triage.textprep`), tokenized
-with dynamic padding, sorted by length into micro-batches, and long messages are cut into overlapping windows of
-`max_length` tokens whose scores are combined by taking the maximum per head ("chunk-and-max":
-one angry paragraph in a long e-mail is enough). Nothing here imports torch.
+with dynamic padding, sorted by length into micro-batches, and long messages are cut into
+overlapping windows of `max_length` tokens whose scores are combined by taking the maximum
+per head ("chunk-and-max": one angry paragraph in a long e-mail is enough). Nothing here
+imports torch.
 
 Batch invariance: a dynamically quantized (int8) graph quantizes each activation tensor
 with one scale computed over the whole call, so rows batched together would change each

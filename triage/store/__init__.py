@@ -5,6 +5,6 @@ Nothing outside this package writes SQL. `Database` owns the engine and transact
 """
 
 from triage.store.database import Database
-from triage.store.queue import QUEUED, STATUSES
+from triage.vocabulary import QUEUED, STATUSES
 
 __all__ = ["QUEUED", "STATUSES", "Database"]

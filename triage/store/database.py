@@ -87,14 +87,18 @@ def alembic_config(connection: Connection | None = None) -> Any:
     return config
 
 
-def _upgrade(conn: Connection) -> str:
-    from alembic import command
+def head_revision() -> str:
+    """The newest migration's revision: the schema this code reads and writes."""
     from alembic.script import ScriptDirectory
 
-    config = alembic_config(conn)
-    command.upgrade(config, "head")
-    head = ScriptDirectory.from_config(config).get_current_head()
-    return str(head)
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
+
+
+def _upgrade(conn: Connection) -> str:
+    from alembic import command
+
+    command.upgrade(alembic_config(conn), "head")
+    return head_revision()
 
 
 def _make_engine(url: str) -> Engine:

@@ -16,9 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from triage.store.tables import Ticket
-
-QUEUED = ("open", "escalated")
-STATUSES = ("open", "claimed", "waiting_on_customer", "escalated", "resolved")
+from triage.vocabulary import QUEUED
 
 
 def queue_key(waiting_since: datetime, boost_minutes: float) -> float:

@@ -147,8 +147,8 @@ def find_message(s: Session, ticket_id: int, message_id: int) -> Message | None:
 
 def add_history(s: Session, ticket: Ticket, at: datetime, message_id: int | None) -> None:
     s.add(ScoreHistory(
-        ticket_id=ticket.id, message_id=message_id, at=at, frustration=ticket.frustration,
-        churn_risk=ticket.churn_risk, urgency=ticket.urgency, trend=ticket.trend,
+        ticket_id=ticket.id, message_id=message_id, at=at, scores=ticket.scores,
+        trend=ticket.trend,
         lane=ticket.lane, boost_minutes=ticket.boost_minutes,
         model_version=ticket.model_version, policy_version=ticket.policy_version,
     ))

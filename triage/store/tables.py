@@ -1,8 +1,11 @@
 """The tables of the queue store, as SQLAlchemy 2 declarative models.
 
 Times are stored in UTC (`UTCDateTime`): `timestamptz` on PostgreSQL, naive UTC on SQLite,
-always returned timezone-aware. The Alembic migrations under `migrations/versions/` create
-exactly these tables; a test compares the two.
+always returned timezone-aware. Scores are data, not columns: `scores` holds head -> score
+for whatever heads the model that scored a message has (`feedback.labels` head -> 0/1), so
+a model with other heads needs no migration; the queue sorts on `queue_key`, never on a
+head. The Alembic migrations under `migrations/versions/` create exactly these tables; a
+test compares the two.
 """
 
 from __future__ import annotations
@@ -96,9 +99,7 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(24))
     lane: Mapped[str] = mapped_column(String(24))
     customer_pk: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
-    frustration: Mapped[float | None] = mapped_column(Float)
-    churn_risk: Mapped[float | None] = mapped_column(Float)
-    urgency: Mapped[float | None] = mapped_column(Float)
+    scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
     scorable: Mapped[bool] = mapped_column(Boolean, default=True)
     unscorable_reason: Mapped[str | None] = mapped_column(String(64))
     model_version: Mapped[str | None] = mapped_column(String(128))
@@ -132,9 +133,7 @@ class Message(Base):
     author_name: Mapped[str | None] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    frustration: Mapped[float | None] = mapped_column(Float)
-    churn_risk: Mapped[float | None] = mapped_column(Float)
-    urgency: Mapped[float | None] = mapped_column(Float)
+    scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
     scorable: Mapped[bool | None] = mapped_column(Boolean)
     unscorable_reason: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
@@ -150,9 +149,7 @@ class ScoreHistory(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    frustration: Mapped[float | None] = mapped_column(Float)
-    churn_risk: Mapped[float | None] = mapped_column(Float)
-    urgency: Mapped[float | None] = mapped_column(Float)
+    scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
     trend: Mapped[str | None] = mapped_column(String(16))
     lane: Mapped[str] = mapped_column(String(24))
     boost_minutes: Mapped[float] = mapped_column(Float)
@@ -184,9 +181,7 @@ class Feedback(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(200))
-    frustration: Mapped[int | None] = mapped_column(Integer)
-    churn_risk: Mapped[int | None] = mapped_column(Integer)
-    urgency: Mapped[int | None] = mapped_column(Integer)
+    labels: Mapped[dict[str, int] | None] = mapped_column(JSON)
     csat: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
 

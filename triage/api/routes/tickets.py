@@ -88,6 +88,5 @@ def escalate(ref: Ref, key: AgentKey, cases: CasesDep,
 @router.post("/{ref}/feedback", response_model=FeedbackOut, status_code=201)
 def feedback(ref: Ref, body: FeedbackIn, key: AgentKey, cases: CasesDep) -> dict[str, Any]:
     """Label corrections per head (0/1) and/or the customer's CSAT (1-5) with a comment."""
-    labels = body.labels.model_dump() if body.labels else {}
-    return cases.feedback(ref, Labels(**labels, csat=body.csat, comment=body.comment,
+    return cases.feedback(ref, Labels(body.labels or {}, csat=body.csat, comment=body.comment,
                                       message_id=body.message_id), key.name)

@@ -6,15 +6,14 @@
 
 (() => {
   const STORAGE_KEY = "triage.key";
-  const HEADS = ["frustration", "churn_risk", "urgency"];
-  const HEAD_NAMES = { frustration: "frustration", churn_risk: "churn risk", urgency: "urgency" };
-  const LANES = ["supervisor", "needs_triage", "standard"];
   const QUEUE_URL = "/v1/queue?limit=200&status=open&status=escalated&status=claimed";
   const REFRESH_MS = 5000;
   const PREVIEW_CHARS = 160;
 
   const state = {
     key: null,
+    heads: [], // the model's heads, in its order (from /v1/model's manifest)
+    descriptions: {}, // head -> what it means
     nearBreachMinutes: 60,
     skewMs: 0, // server clock minus this browser's clock
     open: null, // the case shown in the panel: {number, holder, held, expires}
@@ -153,20 +152,43 @@
     }
   }
 
+  function headName(head) {
+    return head.replaceAll("_", " ");
+  }
+
   function renderQueue(queue) {
     const at = new Date(queue.now);
     let rank = 0;
-    const byLane = Object.fromEntries(LANES.map((lane) => [lane, []]));
+    const lanes = Object.keys(queue.depth); // every lane, in the server's order
+    const byLane = Object.fromEntries(lanes.map((lane) => [lane, []]));
     for (const entry of queue.entries) {
       const queued = entry.status !== "claimed";
       if (queued) rank += 1;
-      (byLane[entry.lane] || byLane.standard).push(entryNode(entry, queued ? rank : null, at));
+      (byLane[entry.lane] || byLane[lanes[lanes.length - 1]])
+        .push(entryNode(entry, queued ? rank : null, at));
     }
-    for (const lane of LANES) renderLane(lane, byLane[lane], queue.depth[lane] || 0);
+    for (const lane of lanes) renderLane(lane, byLane[lane], queue.depth[lane] || 0);
+  }
+
+  function laneSection(lane) {
+    const found = document.querySelector(`.lane[data-lane="${lane}"]`);
+    if (found) return found;
+    const title = headName(lane).replace(/^./, (c) => c.toUpperCase());
+    const section = el("section", "lane");
+    section.dataset.lane = lane;
+    section.setAttribute("aria-labelledby", `lane-${lane}`);
+    const h2 = el("h2", null, `${title} `);
+    h2.id = `lane-${lane}`;
+    h2.append(el("span", "count"));
+    const list = el("ol", "entries");
+    list.setAttribute("aria-label", `${title} lane, in claim order`);
+    section.append(h2, list);
+    $("lanes").append(section);
+    return section;
   }
 
   function renderLane(lane, nodes, depth) {
-    const section = document.querySelector(`.lane[data-lane="${lane}"]`);
+    const section = laneSection(lane);
     const claimed = nodes.filter((n) => n.dataset.status === "claimed").length;
     section.querySelector(".count").textContent =
       `(${depth} waiting${claimed ? `, ${claimed} claimed` : ""})`;
@@ -220,16 +242,24 @@
         " a person reads it first."));
       return box;
     }
-    for (const head of HEADS) box.append(scoreBar(head, entry.scores[head]));
+    for (const head of orderedHeads(entry.scores)) box.append(scoreBar(head, entry.scores[head]));
     return box;
+  }
+
+  function orderedHeads(scores) {
+    // the model's heads first, in its order; then any head an older model scored
+    const known = state.heads.filter((h) => h in scores);
+    return known.concat(Object.keys(scores).filter((h) => !known.includes(h)));
   }
 
   function scoreBar(head, value) {
     const row = el("div", "score");
     const meter = el("meter");
     Object.assign(meter, { min: 0, max: 1, low: 0.5, high: 0.8, optimum: 0, value });
-    meter.setAttribute("aria-label", HEAD_NAMES[head]);
-    row.append(el("span", "score-name", HEAD_NAMES[head]), meter,
+    meter.setAttribute("aria-label", headName(head));
+    const name = el("span", "score-name", headName(head));
+    if (state.descriptions[head]) name.title = state.descriptions[head];
+    row.append(name, meter,
       el("span", "score-value", value.toFixed(2)));
     return row;
   }
@@ -343,7 +373,8 @@
     li.append(el("p", "message-meta", `${who} · ${stamp(m.created_at)}`));
     li.append(el("p", "message-text", m.text));
     if (m.scores) {
-      const scores = HEADS.map((h) => `${HEAD_NAMES[h]} ${m.scores[h].toFixed(2)}`).join(" · ");
+      const scores = orderedHeads(m.scores)
+        .map((h) => `${headName(h)} ${m.scores[h].toFixed(2)}`).join(" · ");
       li.append(el("p", "message-scores", scores));
     } else if (m.author === "customer" && m.unscorable_reason) {
       li.append(el("p", "message-scores", `not scored: ${m.unscorable_reason}`));
@@ -433,10 +464,29 @@
     await refresh();
   }
 
+  function labelInputs(heads) {
+    // one correction per head the model scores, before the CSAT field
+    const box = $("label-fields");
+    box.replaceChildren(...heads.map((head) => {
+      const label = el("label", null, headName(head).replace(/^./, (c) => c.toUpperCase()) + " ");
+      const select = el("select");
+      select.name = `label-${head}`;
+      for (const [value, text] of [["", "no correction"], ["1", "present"], ["0", "absent"]]) {
+        const option = el("option", null, text);
+        option.value = value;
+        select.append(option);
+      }
+      label.append(select);
+      return label;
+    }));
+  }
+
   async function sendFeedback(form) {
     const data = new FormData(form);
     const labels = {};
-    for (const head of HEADS) if (data.get(head)) labels[head] = Number(data.get(head));
+    for (const head of state.heads) {
+      if (data.get(`label-${head}`)) labels[head] = Number(data.get(`label-${head}`));
+    }
     const body = {};
     if (Object.keys(labels).length) body.labels = labels;
     if (data.get("csat")) body.csat = Number(data.get("csat"));
@@ -456,6 +506,9 @@
     state.key = key;
     const model = await api("GET", "/v1/model");
     sessionStorage.setItem(STORAGE_KEY, key);
+    state.heads = model.manifest.heads || [];
+    state.descriptions = model.manifest.head_descriptions || {};
+    labelInputs(state.heads);
     const config = (model.policy && model.policy.config) || {};
     if (typeof config.sla_near_breach_minutes === "number") {
       state.nearBreachMinutes = config.sla_near_breach_minutes;
