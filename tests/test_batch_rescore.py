@@ -115,3 +115,31 @@ def test_batch_rescore_queue_cli(keyword_scorer: Scorer, tiny_model_dir: Path, t
     assert cases.get(cases.queue()["entries"][0]["case_number"])["model_version"] == \
         "keyword-test-1"
     db.close()
+
+
+class FourHeadModel(NewModel):
+    """A data scientist's model: our three heads and `legal_threat`."""
+
+    heads = ("frustration", "churn_risk", "urgency", "legal_threat")
+    version = "keyword-legal-1"
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        three = super().predict_proba(texts)
+        legal = np.array([[0.9 if "lawyer" in t else 0.05] for t in texts], dtype=np.float32)
+        return np.hstack([three, legal])
+
+
+def test_batch_rescore_dry_run_reports_other_heads(cases: Cases, clock: Any) -> None:
+    numbers = _open_three(cases)
+    before = {n: cases.get(c) for n, c in numbers.items()}
+    report = cases.rescore_queue(scorer=Scorer(FourHeadModel()), dry_run=True, explain_top=0)
+    assert report.rescored == 3
+    assert dict(report.head_changes) == {"-none +legal_threat": 3}
+    assert "3 tickets scored with other heads: heads -none +legal_threat" in report.text()
+    assert report.largest_moves[0].scores_to is not None
+    assert "legal_threat" in report.largest_moves[0].scores_to
+    assert {n: cases.get(c) for n, c in numbers.items()} == before
+    report = cases.rescore_queue(scorer=Scorer(FourHeadModel()), explain_top=0)
+    case = cases.get(numbers["angry"])
+    assert set(case["scores"]) == {"frustration", "churn_risk", "urgency", "legal_threat"}
+    assert case["score_history"][0]["scores"].keys() == {"frustration", "churn_risk", "urgency"}

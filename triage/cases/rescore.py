@@ -83,11 +83,16 @@ class RescoreReport:
     no_messages: int = 0
     messages: int = 0
     lane_changes: Counter[str] = field(default_factory=Counter)
+    head_changes: Counter[str] = field(default_factory=Counter)
     _largest: list[tuple[float, int, Move]] = field(default_factory=list)
     _seq: Any = field(default_factory=itertools.count)
 
     def record(self, move: Move) -> None:
         self.rescored += 1
+        old, new = set(move.scores_from or ()), set(move.scores_to or ())
+        if old and new and old != new:
+            gone, added = sorted(old - new), sorted(new - old)
+            self.head_changes[f"-{','.join(gone) or 'none'} +{','.join(added) or 'none'}"] += 1
         if move.lane_from != move.lane_to:
             self.lane_changes[f"{move.lane_from}->{move.lane_to}"] += 1
         entry = (abs(move.delta), next(self._seq), move)
@@ -107,6 +112,7 @@ class RescoreReport:
                 "messages_scored": self.messages,
                 "lane_changes": sum(self.lane_changes.values()),
                 "lane_changes_by_move": dict(self.lane_changes),
+                "head_changes": dict(self.head_changes),
                 "largest_moves": [m.as_dict() for m in self.largest_moves]}
 
     def text(self) -> str:
@@ -116,6 +122,10 @@ class RescoreReport:
                   f"({self.current:,} already current, {self.no_messages:,} without messages)"),
                  f"{verb} {sum(self.lane_changes.values()):,} tickets between lanes"
                  + "".join(f"; {k} {v:,}" for k, v in sorted(self.lane_changes.items()))]
+        for change, n in sorted(self.head_changes.items()):
+            lines.append(f"{n:,} tickets scored with other heads: heads {change} "
+                         "(stored scores keep their head names; a head the policy has no "
+                         "weight for moves nothing)")
         for m in self.largest_moves:
             lines.append(f"  {m.case_number}: {m.delta:+.0f} min, lane {m.lane_from} -> "
                          f"{m.lane_to}")
