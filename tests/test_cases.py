@@ -12,9 +12,11 @@ import pytest
 
 from triage.cases import Cases, CustomerFacts, Labels, NewTicket
 from triage.errors import Conflict, InputError, NotFound, TextTooLong
+from triage.priority import PolicyConfig
 from triage.records import read_records
 from triage.scoring import Scorer
 from triage.store import Database
+from triage.store.tables import Message
 
 if TYPE_CHECKING:
     from conftest import Clock
@@ -54,7 +56,7 @@ def test_cases_intake_opens_a_scored_case_with_a_case_number(cases: Cases) -> No
     assert case["status"] == "open" and case["lane"] == "standard"
     assert case["scores"] == {"frustration": 0.05, "churn_risk": 0.05, "urgency": 0.05}
     assert case["model_version"] == "keyword-test-1"
-    assert case["priority"]["policy"] == "priority.v1"
+    assert case["priority"]["policy"] == "priority.v2"
     assert case["explanation"].endswith("waiting 0 min")
 
 
@@ -408,3 +410,40 @@ def test_cases_feedback_refuses_a_head_the_model_does_not_score(cases: Cases) ->
         cases.feedback(number, Labels({"politeness": 1}), "bob")
     with pytest.raises(InputError, match="0 or 1"):
         cases.feedback(number, Labels({"urgency": 2}), "bob")
+
+
+def test_cases_frustration_rising_across_messages_moves_the_case_up_in_v2(
+        db: Database, keyword_scorer: Scorer, clock: Clock) -> None:
+    """priority.v2 reads the trend of frustration across the customer's messages."""
+    v2 = Cases(db, keyword_scorer, clock=clock, explain_top=0)
+    first = v2.intake(NewTicket("Hello, my parcel has not arrived yet."), "a").case
+    assert first["frustration_trend"] is None
+    number = first["case_number"]
+    v2.add_message(number, "I am annoyed, still nothing.", "customer", "a")
+    case = v2.add_message(number, "Now I am angry. Where is it?", "customer", "a").case
+    trend = case["frustration_trend"]
+    assert trend["direction"] == "rising" and trend["change"] == pytest.approx(0.75, abs=1e-4)
+    terms = {t["name"]: t for t in case["priority"]["terms"]}
+    assert terms["frustration_trend"]["minutes"] > 0
+    assert "frustration rising over the conversation (+0.75)" in case["explanation"]
+    v1 = Cases(db, keyword_scorer, clock=clock, explain_top=0,
+               policy=PolicyConfig(version="priority.v1"))
+    again = v1.get(number)
+    assert again["priority"]["policy"] == "priority.v1"
+    assert "frustration_trend" not in {t["name"] for t in again["priority"]["terms"]}
+    assert again["position"] < case["position"]
+
+
+def test_conversation_rise_is_a_least_squares_change() -> None:
+    from triage.cases.conversation import direction, rise
+
+    def msgs(*values: float) -> list[Message]:  # newest first, as the store returns them
+        return [Message(scores={"frustration": v}, scorable=True) for v in reversed(values)]
+
+    assert rise(msgs(0.1), "frustration") is None
+    assert rise(msgs(0.1, 0.5), "frustration") == pytest.approx(0.4)
+    assert rise(msgs(0.1, 0.3, 0.5, 0.7), "frustration") == pytest.approx(0.6)
+    assert rise(msgs(0.9, 0.1, 0.9), "frustration") == pytest.approx(0.0)
+    assert rise(msgs(0.5, 0.5), "urgency") is None
+    assert [direction(c) for c in (0.2, 0.0, -0.3, None)] == ["rising", "steady", "falling",
+                                                               None]

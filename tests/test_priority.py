@@ -56,7 +56,8 @@ URGENT_OUTAGE: Kw = {"f": 0.6, "c": 0.1, "u": 0.98, "years": 1, "lifetime_value"
 CALM_NEW: Kw = {"f": 0.05, "c": 0.05, "u": 0.05, "years": 0.1, "lifetime_value": 20}
 MILD_LOYAL: Kw = {"f": 0.5, "c": 0.3, "u": 0.2, "years": 8, "lifetime_value": 5000}
 MAXED: Kw = {"f": 1.0, "c": 1.0, "u": 1.0, "years": 40, "tier": "platinum",
-             "lifetime_value": 1e9, "repeat_contacts_7d": 50, "trend": "worsening"}
+             "lifetime_value": 1e9, "repeat_contacts_7d": 50, "trend": "worsening",
+             "frustration_rise": 1.0}
 
 
 # --- ordering ----------------------------------------------------------------------------
@@ -159,7 +160,8 @@ def _random_ticket(rng: random.Random, wait: float | None = None) -> TicketFacts
                     "tier": rng.choice([None, "platinum", "gold", "silver", "standard"]),
                     "lifetime_value": rng.choice([None, rng.uniform(0, 1e7)]),
                     "repeat_contacts_7d": rng.randint(0, 9),
-                    "trend": rng.choice([None, "worsening", "improving", "steady"])}
+                    "trend": rng.choice([None, "worsening", "improving", "steady"]),
+                    "frustration_rise": rng.choice([None, rng.uniform(-1, 1)])}
     w = rng.uniform(0, 600) if wait is None else wait
     if rng.random() < 0.2:
         return unscorable(w, **customer)
@@ -173,7 +175,7 @@ def test_priority_facts_have_no_identity_fields() -> None:
     names = {f.name for f in dataclasses.fields(TicketFacts)}
     assert names == {"waiting_since", "scores", "scorable", "unscorable_reason",
                      "customer_since", "tier", "lifetime_value", "repeat_contacts_7d",
-                     "trend", "escalated_by_agent", "phrases"}
+                     "trend", "frustration_rise", "escalated_by_agent", "phrases"}
     banned = ("name", "region", "language", "dialect", "country", "gender", "email", "age")
     assert not [n for n in names for b in banned if b in n.split("_")]
 
@@ -317,8 +319,12 @@ def test_priority_sla_rises_monotonically_to_breach(tier: str) -> None:
     (ticket(lifetime_value=0), "value", 0),
     (ticket(repeat_contacts_7d=40), "repeat_contacts", 30),
     (ticket(repeat_contacts_7d=2), "repeat_contacts", 20),
-    (ticket(trend="worsening"), "trend", 10),
-    (ticket(trend="improving"), "trend", 0),
+    (ticket(trend="worsening"), "trend", 0),  # a priority.v1 term
+    (ticket(frustration_rise=0.6), "frustration_trend", 15),
+    (ticket(frustration_rise=1.0), "frustration_trend", 15),
+    (ticket(frustration_rise=0.15), "frustration_trend", 7.5),
+    (ticket(frustration_rise=0.14), "frustration_trend", 0),
+    (ticket(frustration_rise=-0.8), "frustration_trend", 0),
     (ticket(10_000, tier="standard"), "sla", 60),
     (unscorable(), "needs_triage", 60),
     (ticket(f=0.2, c=0.2, u=0.2), "frustration", 0),
@@ -495,5 +501,43 @@ def test_priority_a_model_without_our_heads_still_places_tickets() -> None:
                                  {"head_minutes": {"Not A Head": 5}},
                                  {"head_minutes": [5]}])
 def test_priority_head_minutes_are_checked(bad: dict) -> None:
+    with pytest.raises(InputError):
+        PolicyConfig.from_dict(bad)
+
+
+V1 = PolicyConfig(version="priority.v1")
+
+
+def test_priority_v1_stays_selectable_and_unchanged() -> None:
+    worse = ticket(trend="worsening", frustration_rise=0.9)
+    p = prioritize(worse, NOW, V1)
+    assert p.policy == "priority.v1"
+    assert term(p, "trend") == pytest.approx(10) and term(p, "frustration_trend") == 0
+    assert PolicyConfig.from_dict({"version": "priority.v1"}) == V1
+    maxed = prioritize(ticket(600, **MAXED), NOW, V1)
+    assert maxed.boost_minutes == pytest.approx(V1.max_boost_minutes())
+
+
+def test_priority_v2_explains_a_rising_frustration() -> None:
+    p = prioritize(ticket(f=0.7, frustration_rise=0.42), NOW)
+    assert p.policy == "priority.v2" == POLICY_VERSION
+    assert "frustration rising over the conversation (+0.42)" in p.explanation()
+    falling = prioritize(ticket(f=0.7, frustration_rise=-0.42), NOW)
+    assert p.position > falling.position
+    assert p.position - falling.position <= DEFAULT.rising_frustration_minutes
+
+
+def test_priority_v2_rising_frustration_never_starves_a_calm_ticket() -> None:
+    """The trend term is bounded like the others: a calm ticket that waited longer than the
+    largest boost is served before any later ticket, however its frustration rose."""
+    calm = prioritize(ticket(DEFAULT.max_boost_minutes() + 1, f=0.05), NOW)
+    hot = prioritize(ticket(0, **MAXED), NOW)
+    assert calm.position > hot.position
+
+
+@pytest.mark.parametrize("bad", [{"version": "priority.v3"}, {"version": 2},
+                                 {"rising_frustration_min": 1.5},
+                                 {"rising_frustration_full": 0.1}])
+def test_priority_version_and_trend_settings_are_checked(bad: dict) -> None:
     with pytest.raises(InputError):
         PolicyConfig.from_dict(bad)

@@ -1,4 +1,4 @@
-"""The priority policy `priority.v1`: where a ticket stands in the queue, and why.
+"""The priority policies `priority.v1` and `priority.v2`: where a ticket stands, and why.
 
     position = waiting_minutes + boost_minutes        (higher is served first)
 
@@ -6,6 +6,12 @@ Every boost term is a bounded head start in minutes, so a calm ticket climbs one
 minute waited and overtakes any ticket that arrived more than `max_boost_minutes()` after
 it: no starvation, by construction. Formulas, defaults and a worked example are in
 docs/priority.md. The policy never sees a name, region, language or dialect.
+
+`priority.v2` (the default) is `priority.v1` with one term changed: instead of a fixed head
+start when the two newest messages got worse on any head, a customer whose frustration has
+been **rising across the conversation** (the least-squares change over their last scored
+messages) gets a head start that grows with the rise, up to `rising_frustration_minutes`.
+`priority.v1` stays selectable (`{"version": "priority.v1"}`) and never changes meaning.
 
 Pure: no I/O, no clock reads (`now` is passed in), deterministic.
 """
@@ -23,7 +29,9 @@ from triage.errors import InputError
 from triage.heads import check_head
 from triage.vocabulary import TRENDS
 
-POLICY_VERSION = "priority.v1"
+POLICY_VERSIONS = ("priority.v1", "priority.v2")
+POLICY_VERSION = "priority.v2"
+"""The default policy version."""
 DEFAULT_SLA_MINUTES: dict[str, float] = {
     "platinum": 30.0, "gold": 60.0, "silver": 120.0, "standard": 240.0,
 }
@@ -35,12 +43,13 @@ _OPTIONAL = frozenset({
 _OWN_WEIGHT = {"frustration": "frustration_minutes", "urgency": "urgency_minutes",
                "churn_risk": "churn_minutes"}
 _UNIT = frozenset({"escalate_frustration", "escalate_churn_risk", "escalate_urgency",
-                   "escalate_urgency_frustration"})
+                   "escalate_urgency_frustration", "rising_frustration_min",
+                   "rising_frustration_full"})
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """Weights and thresholds of `priority.v1`. Every weight is minutes of head start.
+    """Version, weights and thresholds of the policy. Every weight is minutes of head start.
 
     A score term is `weight * max(0, (p - score_floor) / (1 - score_floor))`. The weights
     of our three heads are `frustration_minutes`, `urgency_minutes` and `churn_minutes`;
@@ -49,6 +58,7 @@ class PolicyConfig:
     any of its thresholds is None, or when the model does not score a head it reads.
     """
 
+    version: str = POLICY_VERSION
     score_floor: float = 0.2
     frustration_minutes: float = 60.0
     urgency_minutes: float = 90.0
@@ -62,6 +72,9 @@ class PolicyConfig:
     repeat_cap_contacts: int = 3
     head_minutes: dict[str, float] = field(default_factory=dict, hash=False)
     worsening_minutes: float = 10.0
+    rising_frustration_minutes: float = 15.0
+    rising_frustration_min: float = 0.15
+    rising_frustration_full: float = 0.6
     sla_minutes: float = 60.0
     sla_near_breach_minutes: float = 60.0
     sla_first_response_minutes: dict[str, float] = field(
@@ -78,6 +91,9 @@ class PolicyConfig:
     escalate_sla_tiers: tuple[str, ...] = ("platinum", "gold")
 
     def __post_init__(self) -> None:
+        if self.version not in POLICY_VERSIONS:
+            raise InputError(f"unknown policy version {self.version!r}; expected one of "
+                             f"{list(POLICY_VERSIONS)}")
         object.__setattr__(self, "head_minutes", {check_head(str(h)): v for h, v
                                                   in self.head_minutes.items()})
         tiers = {str(k).strip().lower(): v for k, v in self.sla_first_response_minutes.items()}
@@ -113,7 +129,9 @@ class PolicyConfig:
         customer = (self.tenure_minutes_per_year * self.tenure_cap_years + self.value_minutes
                     + self.repeat_minutes_per_contact * self.repeat_cap_contacts
                     + self.sla_minutes)
-        scored = (self.frustration_minutes + self.urgency_minutes + self.worsening_minutes
+        trend = self.worsening_minutes if self.version == "priority.v1" \
+            else self.rising_frustration_minutes
+        scored = (self.frustration_minutes + self.urgency_minutes + trend
                   + self.churn_minutes * (1.0 + self.churn_loyalty_weight)
                   + sum(m for h, m in self.head_minutes.items() if h not in _OWN_WEIGHT))
         return customer + max(scored, self.needs_triage_minutes)
@@ -137,6 +155,7 @@ class TicketFacts:
     lifetime_value: float | None = None
     repeat_contacts_7d: int = 0
     trend: str | None = None
+    frustration_rise: float | None = None
     escalated_by_agent: bool = False
     phrases: dict[str, list[str]] | None = None
 
@@ -194,7 +213,7 @@ class Priority:
 
 def prioritize(facts: TicketFacts, now: datetime,
                config: PolicyConfig | None = None) -> Priority:
-    """Apply `priority.v1` to one ticket at time `now`.
+    """Apply the policy (`config.version`) to one ticket at time `now`.
 
     Args:
         facts: what is known about the ticket and its customer.
@@ -218,7 +237,7 @@ def prioritize(facts: TicketFacts, now: datetime,
     reasons = _escalation_reasons(facts, years, tier, overdue, cfg)
     lane = "supervisor" if reasons else ("standard" if facts.scorable else "needs_triage")
     return Priority(
-        policy=POLICY_VERSION, lane=lane, position=waiting + boost, waiting_minutes=waiting,
+        policy=cfg.version, lane=lane, position=waiting + boost, waiting_minutes=waiting,
         boost_minutes=boost, terms=kept, escalate=bool(reasons),
         escalation_reason="; ".join(reasons) or None, sla_due_at=due, sla_breached=overdue > 0,
     )
@@ -235,10 +254,26 @@ def _score_terms(facts: TicketFacts, years: float | None, cfg: PolicyConfig) -> 
     terms = [_head_term(facts, head, cfg.weight(head) * factor, cfg, note)
              if head == "churn_risk" else _head_term(facts, head, cfg.weight(head), cfg)
              for head in sorted(scores, key=_head_order)]
-    if facts.trend == "worsening":
-        terms.append(Term("trend", cfg.worsening_minutes,
-                          f"worsening trend (+{_mins(cfg.worsening_minutes)} min)"))
+    if cfg.version == "priority.v1":
+        if facts.trend == "worsening":
+            terms.append(Term("trend", cfg.worsening_minutes,
+                              f"worsening trend (+{_mins(cfg.worsening_minutes)} min)"))
+    elif _rising(facts.frustration_rise, cfg):
+        terms.append(_rising_term(facts.frustration_rise or 0.0, cfg))
     return terms
+
+
+def _rising(rise: float | None, cfg: PolicyConfig) -> bool:
+    return rise is not None and rise >= cfg.rising_frustration_min
+
+
+def _rising_term(rise: float, cfg: PolicyConfig) -> Term:
+    """Grows linearly from the smallest rise that counts to `rising_frustration_full`."""
+    span = max(cfg.rising_frustration_full - cfg.rising_frustration_min, 1e-9)
+    share = min(1.0, (rise - cfg.rising_frustration_min) / span)
+    m = cfg.rising_frustration_minutes * (0.5 + 0.5 * share)
+    return Term("frustration_trend", m,
+                f"frustration rising over the conversation (+{rise:.2f}) (+{_mins(m)} min)")
 
 
 def _head_order(head: str) -> tuple[int, str]:
@@ -467,9 +502,16 @@ def _check_simple_facts(f: TicketFacts) -> None:
                          f"found {f.repeat_contacts_7d!r}")
     if f.trend is not None and f.trend not in TRENDS:
         raise InputError(f"expected trend as one of {list(TRENDS)} or None, found {f.trend!r}")
+    if f.frustration_rise is not None:
+        _number(f.frustration_rise, "frustration_rise", -1.0, 1.0)
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
+    if name == "version":
+        if not isinstance(value, str):
+            raise InputError(f"expected version as one of {list(POLICY_VERSIONS)}, "
+                             f"found {value!r}")
+        return value
     if name == "head_minutes":
         if not isinstance(value, Mapping):
             raise InputError(f"expected {name} as head -> minutes, found {value!r}")
@@ -504,6 +546,8 @@ def _check_config(c: PolicyConfig) -> None:
     _number(c.score_floor, "score_floor", 0.0, 0.99)
     for head, minutes in c.head_minutes.items():
         _number(minutes, f"head_minutes[{head}]")
+    if c.rising_frustration_full <= c.rising_frustration_min:
+        raise InputError("expected rising_frustration_full above rising_frustration_min")
     if c.tenure_cap_years <= 0 or c.value_cap <= 0:
         raise InputError("expected tenure_cap_years and value_cap above 0")
     sla = c.sla_first_response_minutes

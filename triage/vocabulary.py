@@ -12,6 +12,8 @@ from typing import Literal, get_args
 Lane = Literal["supervisor", "needs_triage", "standard"]
 Status = Literal["open", "claimed", "waiting_on_customer", "escalated", "resolved"]
 Trend = Literal["worsening", "improving", "steady"]
+Direction = Literal["rising", "steady", "falling"]
+"""Which way frustration moved across a conversation (`priority.v2` reads a rise)."""
 
 LANES: tuple[str, ...] = get_args(Lane)
 """Queue lanes, served in this order: a supervisor first, then human triage, then the rest."""

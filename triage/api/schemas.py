@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from triage.vocabulary import Lane, Status, Trend
+from triage.vocabulary import Direction, Lane, Status, Trend
 
 Label = Annotated[int, Field(strict=True, ge=0, le=1)]
 Head = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -184,6 +184,12 @@ class LeaseOut(BaseModel):
     expires_at: str | None
 
 
+class FrustrationTrendOut(BaseModel):
+    direction: Direction
+    change: float = Field(description="Least-squares change of frustration from the first "
+                                      "to the newest scored message, -1 to 1.")
+
+
 class CaseOut(BaseModel):
     id: int
     case_number: str
@@ -199,6 +205,9 @@ class CaseOut(BaseModel):
     unscorable_reason: str | None
     model_version: str | None
     trend: Trend | None
+    frustration_trend: FrustrationTrendOut | None = Field(
+        description="How frustration moved across the customer's messages (priority.v2 "
+                    "gives a rising trend a bounded head start).")
     repeat_contacts_7d: int
     position: float | None
     explanation: str | None

@@ -30,7 +30,7 @@ from triage.cases.views import (
     scores_of,
 )
 from triage.errors import Conflict, InputError, NotFound
-from triage.priority import POLICY_VERSION, PolicyConfig
+from triage.priority import PolicyConfig
 from triage.scoring import Score, Scorer
 from triage.store import Database
 from triage.store import queue as q
@@ -53,7 +53,7 @@ class Cases:
     Args:
         db: the store.
         scorer: the loaded model behind the language gate.
-        policy: `priority.v1` weights; the documented defaults when None.
+        policy: the priority policy's version and weights; the defaults when None.
         lease_seconds: how long a claim holds a ticket without a heartbeat.
         explain_top: phrases per head kept from `explain()` (0: none, faster intake).
         review_seconds: how often a ticket near its SLA due time is re-evaluated.
@@ -136,7 +136,7 @@ class Cases:
             s, case_number=repo.next_case_number(s, now.year), source=new.source,
             external_id=new.external_id, channel=new.channel, subject=new.subject,
             status="open", lane="standard", customer_pk=customer.id if customer else None,
-            repeat_contacts=repeat, policy_version=POLICY_VERSION,
+            repeat_contacts=repeat, policy_version=self.policy.version,
             queue_key=q.queue_key(since, 0.0), waiting_since=since, created_at=now,
             updated_at=now, scorable=True, escalated_by_agent=False, boost_minutes=0.0)
         repo.add_audit(s, t.id, now, actor, "created", {
@@ -175,7 +175,8 @@ class Cases:
         repo.add_history(s, t, now, message_id)
         repo.add_audit(s, t.id, now, actor, "scored", {
             "message_id": message_id, "scores": scores_of(t), "scorable": t.scorable,
-            "reason": t.unscorable_reason, "trend": t.trend, "lane": p.lane,
+            "reason": t.unscorable_reason, "trend": t.trend,
+            "frustration_rise": t.frustration_rise, "lane": p.lane,
             "boost_minutes": round(p.boost_minutes, 2), "model_version": t.model_version,
             "policy": p.policy})
 
@@ -190,7 +191,7 @@ class Cases:
             rows = q.list_queue(s, lanes=lanes, statuses=statuses, limit=limit)
             depth = q.depth_by_lane(s)
             entries = [self._view(s, t, now) for t in rows]
-        return {"policy": POLICY_VERSION, "now": now.isoformat(),
+        return {"policy": self.policy.version, "now": now.isoformat(),
                 "depth": {lane: depth.get(lane, 0) for lane in LANES}, "entries": entries}
 
     def claim(self, actor: str, lanes: Sequence[str] | None = None) -> dict[str, Any] | None:

@@ -36,7 +36,31 @@ def conversation(recent: Sequence[Message]) -> dict[str, Any]:
             phrases[head] = list(best.phrases[head])
     out["scores"] = scores or None
     out["phrases"] = phrases or None
+    out["frustration_rise"] = rise(scored, "frustration")
     return out
+
+
+def rise(scored: Sequence[Message], head: str) -> float | None:
+    """How much `head` changed across the messages (newest first): the least-squares slope
+    over message order times the span, so one outlier moves it less than a steady climb.
+    None with fewer than two messages scored on that head."""
+    values = [m.scores[head] for m in reversed(scored) if head in (m.scores or {})]
+    n = len(values)
+    if n < 2:
+        return None
+    mean_x, mean_y = (n - 1) / 2, sum(values) / n
+    cov = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values))
+    var = sum((x - mean_x) ** 2 for x in range(n))
+    return round(max(-1.0, min(1.0, cov / var * (n - 1))), 4)
+
+
+def direction(change: float | None) -> str | None:
+    """`rising`, `falling` or `steady` for a change across the conversation."""
+    if change is None:
+        return None
+    if change >= TREND_DELTA:
+        return "rising"
+    return "falling" if change <= -TREND_DELTA else "steady"
 
 
 def message_fields(score: Score | None) -> dict[str, Any]:

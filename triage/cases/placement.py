@@ -1,6 +1,6 @@
 """Where a ticket stands: the policy applied to a stored ticket, and when to look again.
 
-`place` evaluates `priority.v1` for a ticket and stores its lane, status, boost and sort key
+`place` evaluates the priority policy for a ticket and stores its lane, status, boost and sort key
 (`queue_key = waiting_since - boost`); `review_at` is the next moment the policy can give
 another answer without new input (the SLA ramp and the breach escalation), when the sweep
 places the ticket again.
@@ -70,4 +70,5 @@ class Placement:
             customer_since=c.customer_since if c else None, tier=c.tier if c else None,
             lifetime_value=c.lifetime_value if c else None,
             repeat_contacts_7d=t.repeat_contacts, trend=t.trend,
+            frustration_rise=t.frustration_rise,
             escalated_by_agent=t.escalated_by_agent, phrases=t.phrases)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from triage.cases.conversation import direction
 from triage.priority import Priority
 from triage.store.tables import Message, Ticket
 
@@ -20,7 +21,8 @@ def case_view(t: Ticket, p: Priority | None) -> dict[str, Any]:
             "tier": c.tier, "plan": c.plan, "lifetime_value": c.lifetime_value},
         "scores": scores_of(t), "scorable": t.scorable,
         "unscorable_reason": t.unscorable_reason, "model_version": t.model_version,
-        "trend": t.trend, "repeat_contacts_7d": t.repeat_contacts,
+        "trend": t.trend, "frustration_trend": frustration_trend(t.frustration_rise),
+        "repeat_contacts_7d": t.repeat_contacts,
         "position": None if p is None else round(p.position, 2),
         "explanation": None if p is None else p.explanation(),
         "priority": None if p is None else p.as_dict(),
@@ -51,6 +53,13 @@ def audit_view(a: Any) -> dict[str, Any]:
 def feedback_view(f: Any) -> dict[str, Any]:
     return {"id": f.id, "at": iso(f.at), "actor": f.actor, "message_id": f.message_id,
             "labels": dict(f.labels or {}), "csat": f.csat, "comment": f.comment}
+
+
+def frustration_trend(change: float | None) -> dict[str, Any] | None:
+    """How frustration moved across the customer's messages: direction and change."""
+    if change is None:
+        return None
+    return {"direction": direction(change), "change": change}
 
 
 def scores_of(row: Any) -> dict[str, float] | None:

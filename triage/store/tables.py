@@ -104,6 +104,7 @@ class Ticket(Base):
     unscorable_reason: Mapped[str | None] = mapped_column(String(64))
     model_version: Mapped[str | None] = mapped_column(String(128))
     trend: Mapped[str | None] = mapped_column(String(16))
+    frustration_rise: Mapped[float | None] = mapped_column(Float)
     phrases: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     repeat_contacts: Mapped[int] = mapped_column(Integer, default=0)
     escalated_by_agent: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,7 +11,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from triage.api.deps import ServiceDep
 from triage.api.handlers import error_body
 from triage.errors import TriageError
-from triage.priority import POLICY_VERSION
 
 router = APIRouter(tags=["health"])
 
@@ -36,7 +35,7 @@ def readyz(service: ServiceDep) -> Any:
         return JSONResponse(error_body("not ready: " + "; ".join(problems), "NotReady",
                                        problems), status_code=503)
     return {"status": "ready", "model_version": service.scorer.version,
-            "policy": POLICY_VERSION, "database": service.db.dialect}
+            "policy": service.policy.version, "database": service.db.dialect}
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 from triage.api.deps import AnyKey, ServiceDep
 from triage.api.schemas import ErrorOut, ModelOut, ScoreRequest, ScoreResponse
 from triage.errors import InputError, TriageError
-from triage.priority import POLICY_VERSION
 
 router = APIRouter(prefix="/v1", tags=["scoring"],
                    responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})
@@ -47,7 +46,7 @@ def model(key: AnyKey, service: ServiceDep) -> dict[str, Any]:
     if service.model_error:
         raw["error"] = service.model_error
     return {"model_version": service.scorer.version, "manifest": raw,
-            "policy": {"version": POLICY_VERSION, "config": service.policy.as_dict()}}
+            "policy": {"version": service.policy.version, "config": service.policy.as_dict()}}
 
 
 def _check(scorer: Any, text: str, index: int | None) -> None:

@@ -216,6 +216,13 @@
     head.append(el("span", "tag channel", entry.channel));
     head.append(el("span", `tag status`, entry.status.replaceAll("_", " ")));
     if (entry.trend) head.append(el("span", `tag trend-${entry.trend}`, entry.trend));
+    const ft = entry.frustration_trend;
+    if (ft && ft.direction !== "steady") {
+      const tag = el("span", `tag frustration-${ft.direction}`, `frustration ${ft.direction}`);
+      tag.title = `frustration changed by ${ft.change >= 0 ? "+" : ""}${ft.change.toFixed(2)} ` +
+        "across the customer's messages";
+      head.append(tag);
+    }
     return head;
   }
 

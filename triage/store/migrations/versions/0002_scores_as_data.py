@@ -9,7 +9,9 @@ JSON column `scores` (head -> score) on tickets, messages and score_history, and
 labels to `feedback.labels` (head -> 0/1), so that a model with other heads needs no
 migration. Existing rows are carried over: scores only where all three heads were set (as
 the service read them), labels without the heads nobody labelled. The downgrade puts the
-three columns back from the JSON (other heads are dropped).
+three columns back from the JSON (other heads are dropped). Tickets also get
+`frustration_rise`, the change of frustration across the customer's messages that
+`priority.v2` reads.
 
 Columns are dropped with a plain ALTER TABLE, also on SQLite (3.35 and later): a batch
 re-creation of `tickets` would drop the table, and with foreign keys on, SQLite's implicit
@@ -32,6 +34,8 @@ SCORED = ('tickets', 'messages', 'score_history')
 
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == 'sqlite'
+    # the change of frustration across a conversation (priority.v2); NULL until re-scored
+    op.add_column('tickets', sa.Column('frustration_rise', sa.Float(), nullable=True))
     for table in (*SCORED, 'feedback'):
         column = 'labels' if table == 'feedback' else 'scores'
         op.add_column(table, sa.Column(column, sa.JSON(), nullable=True))
@@ -50,6 +54,7 @@ def downgrade() -> None:
         sets = ', '.join(f'{h} = {_from_json(column, h, table, sqlite)}' for h in HEADS)
         op.execute(f'UPDATE {table} SET {sets}')
         op.drop_column(table, column)
+    op.drop_column('tickets', 'frustration_rise')
 
 
 def _to_json(table: str, sqlite: bool) -> str:
