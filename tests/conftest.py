@@ -175,3 +175,13 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+def standin():  # type: ignore[no-untyped-def]
+    """A stand-in helpdesk API on 127.0.0.1 (tests/helpdesk_standin.py)."""
+    from helpdesk_standin import Standin
+
+    server = Standin().start()
+    yield server
+    server.stop()
