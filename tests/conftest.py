@@ -185,3 +185,19 @@ def standin():  # type: ignore[no-untyped-def]
     server = Standin().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def hooks(tmp_path: Path, database_url: str, keyword_scorer, clock: Clock,  # type: ignore[no-untyped-def]
+          standin):
+    """The app on each store with every connector pointed at the stand-in helpdesk; the
+    outbox worker is driven by the test (`hooks.deliver()`)."""
+    from connector_helpers import Hooks, settings_for
+    from fastapi.testclient import TestClient
+
+    from triage.api import create_app
+
+    app = create_app(settings_for(tmp_path, database_url, standin.url), scorer=keyword_scorer,
+                     clock=clock)
+    with TestClient(app) as client:
+        yield Hooks(client)

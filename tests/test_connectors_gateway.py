@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,6 @@ from triage.api import create_app
 from triage.scoring import Scorer
 
 if TYPE_CHECKING:
-    from conftest import Clock
     from helpdesk_standin import Standin
 
 ANGRY = "Our whole shop is down, outage for all customers! I am furious, this is unacceptable."
@@ -39,15 +37,6 @@ AUTH = {
     "zendesk": ("authorization", f"Bearer {TOKEN}"),
     "freshdesk": ("authorization", "Basic YXBpLXRva2VuLWFiY2RlZjpY"),
 }
-
-
-@pytest.fixture
-def hooks(tmp_path: Path, database_url: str, keyword_scorer: Scorer, clock: Clock,
-          standin: Standin) -> Iterator[Hooks]:
-    app = create_app(settings_for(tmp_path, database_url, standin.url), scorer=keyword_scorer,
-                     clock=clock)
-    with TestClient(app) as client:
-        yield Hooks(client)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -79,7 +79,7 @@ def start(settings: Settings, scorer: Scorer | None, telemetry: Telemetry,
     telemetry.watch_store(cases.depth, cases.lease_expiries)
     gateway = connectors.gateway(settings, cases, clock=clock or utcnow,
                                  on_result=telemetry.observe_webhook)
-    worker = connectors.worker(settings, cases, clock=clock or utcnow)
+    worker = connectors.worker(settings, db, clock=clock or utcnow)
     telemetry.watch_outbox(lambda: _outbox_counts(db))
     return Service(settings, db, scorer, cases, policy, model_error, telemetry,
                    KeyCache(settings.key_cache_seconds), gateway, worker)

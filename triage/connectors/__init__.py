@@ -21,6 +21,7 @@ from triage.connectors.worker import OutboxWorker
 from triage.connectors.zammad import Zammad
 from triage.connectors.zendesk import Zendesk
 from triage.settings import Settings
+from triage.store import Database
 
 CONNECTORS: tuple[type[Connector], ...] = (Chatwoot, Zammad, Zendesk, Freshdesk)
 
@@ -38,9 +39,9 @@ def gateway(settings: Settings, cases: Cases, *,
                    max_chars=settings.max_text_chars, clock=clock, on_result=on_result)
 
 
-def worker(settings: Settings, cases: Cases, *,
+def worker(settings: Settings, db: Database, *,
            clock: Callable[[], datetime] = utcnow) -> OutboxWorker:
-    return OutboxWorker(cases.db, connectors(settings),
+    return OutboxWorker(db, connectors(settings),
                         max_attempts=settings.outbox_max_attempts,
                         lease_seconds=settings.outbox_lease_seconds,
                         timeout=settings.connector_timeout_seconds,

@@ -118,11 +118,14 @@ def dead_letters(s: Session, limit: int = 50) -> list[OutboxEntry]:
 
 
 def retry_dead(s: Session, now: datetime, connector: str | None = None) -> int:
-    """Put dead rows back to pending with fresh attempts; returns how many."""
+    """Put dead rows back to pending with fresh attempts, due at once; returns how many.
+
+    (Due from their creation time, so any worker's clock finds them due.)"""
     query = update(OutboxEntry).where(OutboxEntry.state == "dead")
     if connector is not None:
         query = query.where(OutboxEntry.connector == connector)
-    result = s.execute(query.values(state="pending", attempts=0, next_attempt_at=now,
+    result = s.execute(query.values(state="pending", attempts=0,
+                                    next_attempt_at=OutboxEntry.created_at,
                                     lease_holder=None, lease_expires_at=None, updated_at=now))
     return int(getattr(result, "rowcount", 0) or 0)
 
