@@ -45,4 +45,6 @@ def plain_text(body: str | None, *, html: bool | None = None) -> str:
         parser.close()
         body = "".join(parser.parts)
     lines = [" ".join(line.split()) for line in body.replace("\r", "").split("\n")]
+    if html:  # block tags open and close lines: one break between blocks
+        lines = [line for line in lines if line]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
