@@ -18,12 +18,12 @@ from typing import Any
 from triage import connectors
 from triage.api.telemetry import Telemetry
 from triage.cases import Cases, utcnow
+from triage.connectors import Gateway, OutboxWorker
 from triage.errors import ModelError, StoreError, TriageError
 from triage.keys import KeyCache
 from triage.priority import PolicyConfig
 from triage.scoring import Score, Scorer
 from triage.settings import Settings
-from triage.connectors import Gateway, OutboxWorker
 from triage.store import Database, outbox
 
 log = logging.getLogger("triage.api")

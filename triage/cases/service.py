@@ -124,12 +124,12 @@ class Cases:
             self._append(s, t, new.text, "customer", score, now, actor, None, new.created_at)
             return self._then(s, t, now, then, created=True)
 
-    def _then(self, s: Any, t: Ticket, now: datetime, then: Effect | None,
-              **flags: bool) -> Outcome:
+    def _then(self, s: Any, t: Ticket, now: datetime, then: Effect | None, *,
+              created: bool = False, appended: bool = False) -> Outcome:
         view = self._view(s, t, now)
         if then is not None:
             then(s, t, view)
-        return Outcome(view, **flags)
+        return Outcome(view, created=created, appended=appended)
 
     def _open(self, s: Any, new: NewTicket, now: datetime, actor: str) -> Ticket:
         customer = None

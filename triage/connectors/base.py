@@ -164,7 +164,7 @@ def parse_time(value: Any) -> datetime | None:
     if text.isdigit():
         return datetime.fromtimestamp(int(text), UTC)
     try:
-        at = datetime.fromisoformat(text.replace(" UTC", "+00:00").replace("Z", "+00:00"))
+        at = datetime.fromisoformat(text.replace(" UTC", "+00:00"))
     except ValueError:
         return None
     return at if at.tzinfo else at.replace(tzinfo=UTC)
@@ -181,7 +181,7 @@ def dig(payload: Any, *path: str) -> Any:
 
 def as_id(value: Any) -> str | None:
     """An id from a payload as a string (ints and numeric strings alike); None if absent."""
-    if value is None or isinstance(value, bool) or isinstance(value, (dict, list)):
+    if value is None or isinstance(value, (bool, dict, list)):
         return None
     text = str(value).strip()
     return text or None

@@ -22,8 +22,7 @@ from triage.cases import Cases, NewTicket, utcnow
 from triage.connectors.base import MARKER, Connector, Ignored, Inbound, Webhook
 from triage.connectors.mapping import PriorityMap
 from triage.errors import InputError, NotFound
-from triage.store import Database
-from triage.store import outbox
+from triage.store import Database, outbox
 from triage.store.database import DuplicateRow
 
 log = logging.getLogger("triage.connectors")

@@ -32,8 +32,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 from triage.cases import utcnow
 from triage.connectors.base import Connector
 from triage.errors import TriageError
-from triage.store import Database
-from triage.store import outbox
+from triage.store import Database, outbox
 
 log = logging.getLogger("triage.connectors")
 PERMANENT = frozenset(range(400, 500)) - {408, 425, 429}
