@@ -137,3 +137,32 @@ def test_connectors_retry_after_reads_seconds_and_dates(clock: Clock) -> None:
     assert retry_after("30", clock.now) == 30.0
     assert retry_after("Mon, 02 Mar 2026 09:01:00 GMT", clock.now) == 60.0
     assert retry_after("soon", clock.now) is None and retry_after(None, clock.now) is None
+
+
+def test_connectors_secrets_are_never_logged_or_stored(
+        hooks: Hooks, standin: Standin, caplog: pytest.LogCaptureFixture) -> None:
+    from connector_helpers import SECRET, TOKEN
+
+    caplog.set_level("DEBUG")
+    hooks.post("zendesk", message("zendesk", ANGRY), secret="wrong")
+    hooks.post("zendesk", message("zendesk", ANGRY))
+    standin.plan(Answer(500))
+    hooks.deliver()
+    stored = repr([(r.requests, r.last_error) for r in hooks.outbox()])
+    for secret in (SECRET, TOKEN):
+        assert secret not in caplog.text and secret not in stored
+    assert repr(hooks.service.settings).count("**********") >= 8
+
+
+def test_connectors_secrets_can_come_from_a_secrets_dir(
+        tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from triage.connectors import connectors
+    from triage.settings import Settings
+
+    folder = Path(str(tmp_path))
+    for name, value in {"url": "http://cw:3000", "api_token": "t", "webhook_secret": "s"}.items():
+        (folder / f"triage_chatwoot_{name}").write_text(value)
+    monkeypatch.setenv("TRIAGE_SECRETS_DIR", str(folder))
+    assert connectors(Settings())["chatwoot"].enabled

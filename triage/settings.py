@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 
 def default_home() -> Path:
@@ -72,6 +78,19 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = 60.0
     outbox_max_attempts: int = 10
     outbox_retry_seconds: float = 2.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment first, then files in `TRIAGE_SECRETS_DIR` (one file per setting,
+        named like the variable, e.g. `triage_chatwoot_api_token`: Docker/k8s secrets)."""
+        folder = os.environ.get("TRIAGE_SECRETS_DIR")
+        if folder:
+            file_secret_settings = SecretsSettingsSource(settings_cls, secrets_dir=folder)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     def resolved_model_dir(self) -> Path:
         """The model directory in use: `TRIAGE_MODEL_DIR`, else `<home>/models/default`."""
