@@ -166,3 +166,21 @@ def test_connectors_secrets_can_come_from_a_secrets_dir(
         (folder / f"triage_chatwoot_{name}").write_text(value)
     monkeypatch.setenv("TRIAGE_SECRETS_DIR", str(folder))
     assert connectors(Settings())["chatwoot"].enabled
+
+
+def test_connectors_outbox_state_in_the_api_is_for_admins(hooks: Hooks,
+                                                          standin: Standin) -> None:
+    from triage.keys import create_key
+
+    admin = create_key(hooks.service.db, "root", "admin")[0]
+    agent = create_key(hooks.service.db, "alice", "agent")[0]
+    hooks.post("chatwoot", message("chatwoot", ANGRY))
+    standin.plan(Answer(404))
+    hooks.deliver()
+    seen = hooks.client.get("/v1/connectors/outbox", headers={"Authorization": f"Bearer {admin}"})
+    assert seen.status_code == 200
+    assert seen.json()["counts"] == {"chatwoot": {"dead": 1}}
+    assert seen.json()["dead"][0]["last_status"] == 404
+    denied = hooks.client.get("/v1/connectors/outbox",
+                              headers={"Authorization": f"Bearer {agent}"})
+    assert denied.status_code == 403

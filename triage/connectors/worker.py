@@ -89,6 +89,9 @@ class OutboxWorker:
             except TriageError as exc:  # the store is down: wait and try again
                 log.warning("outbox: %s", exc.message)
                 busy = 0
+            except Exception:  # never let one bad row stop the worker thread
+                log.exception("outbox: unexpected error; retrying after %.1f s", poll)
+                busy = 0
             if not busy:
                 stop.wait(poll)
 
@@ -105,7 +108,7 @@ class OutboxWorker:
             try:
                 answer = self.client.request(call["method"], connector.url + call["path"],
                                              json=call.get("json"), headers=connector.headers())
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 self._failed(job, None, f"{type(exc).__name__}: {exc}", None)
                 return
             if not answer.is_success:
