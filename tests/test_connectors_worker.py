@@ -110,8 +110,10 @@ def test_connectors_a_newer_write_back_supersedes_an_unsent_one(
 def test_connectors_metrics_count_webhooks_and_outbox(hooks: Hooks) -> None:
     hooks.post("chatwoot", message("chatwoot", ANGRY))
     hooks.post("chatwoot", message("chatwoot", ANGRY))
+    hooks.post("chatwoot", message("chatwoot", ANGRY), secret="wrong")
     hooks.deliver()
     text = hooks.client.get("/metrics").text
+    assert 'triage_connector_webhooks_total{connector="chatwoot",result="refused"} 1.0' in text
     assert 'triage_connector_webhooks_total{connector="chatwoot",result="accepted"} 1.0' in text
     assert 'triage_connector_webhooks_total{connector="chatwoot",result="duplicate"} 1.0' in text
     assert 'triage_connector_outbox{connector="chatwoot",state="done"} 1.0' in text
@@ -184,3 +186,16 @@ def test_connectors_outbox_state_in_the_api_is_for_admins(hooks: Hooks,
     denied = hooks.client.get("/v1/connectors/outbox",
                               headers={"Authorization": f"Bearer {agent}"})
     assert denied.status_code == 403
+
+
+def test_connectors_old_keys_and_rows_are_pruned_but_the_last_level_kept(
+        hooks: Hooks, clock: Clock) -> None:
+    hooks.post("freshdesk", message("freshdesk", CALM, msg=1))
+    hooks.deliver()
+    hooks.post("freshdesk", message("freshdesk", ANGRY, msg=2))
+    hooks.deliver()
+    clock.advance(days=31)
+    assert hooks.service.worker.prune() == 3  # two delivery keys, the older row
+    assert hooks.service.worker.prune() == 0  # not again within the hour
+    (row,) = hooks.outbox()
+    assert row.priority == "urgent"

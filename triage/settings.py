@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = 60.0
     outbox_max_attempts: int = 10
     outbox_retry_seconds: float = 2.0
+    outbox_keep_days: float = 30.0
 
     @classmethod
     def settings_customise_sources(

@@ -45,7 +45,8 @@ def worker(settings: Settings, db: Database, *,
                         max_attempts=settings.outbox_max_attempts,
                         lease_seconds=settings.outbox_lease_seconds,
                         timeout=settings.connector_timeout_seconds,
-                        retry_seconds=settings.outbox_retry_seconds, clock=clock)
+                        retry_seconds=settings.outbox_retry_seconds,
+                        keep_days=settings.outbox_keep_days, clock=clock)
 
 
 __all__ = ["CONNECTORS", "Connector", "Gateway", "Ignored", "Inbound", "Level",

@@ -21,7 +21,7 @@ from typing import Any
 from triage.cases import Cases, NewTicket, utcnow
 from triage.connectors.base import MARKER, Connector, Ignored, Inbound, Webhook
 from triage.connectors.mapping import PriorityMap
-from triage.errors import InputError, NotFound
+from triage.errors import AuthError, InputError, NotFound
 from triage.store import Database, outbox
 from triage.store.database import DuplicateRow
 
@@ -63,11 +63,18 @@ class Gateway:
     def receive(self, name: str, hook: Webhook) -> dict[str, Any]:
         """Handle one webhook; returns {"status": accepted|duplicate|ignored, ...}."""
         connector = self.get(name)
-        connector.verify(hook)
+        try:
+            connector.verify(hook)
+        except AuthError:
+            self._count(name, "refused")
+            raise
         result = self._receive(connector, hook)
-        if self.on_result is not None:
-            self.on_result(name, result["status"])
+        self._count(name, result["status"])
         return result
+
+    def _count(self, name: str, result: str) -> None:
+        if self.on_result is not None:
+            self.on_result(name, result)
 
     def _receive(self, connector: Connector, hook: Webhook) -> dict[str, Any]:
         parsed = connector.parse(_json(hook.body), hook)

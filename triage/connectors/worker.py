@@ -55,7 +55,7 @@ class OutboxWorker:
 
     def __init__(self, db: Database, connectors: Mapping[str, Connector], *,
                  max_attempts: int = 10, lease_seconds: float = 60.0,
-                 timeout: float = 10.0, retry_seconds: float = 2.0,
+                 timeout: float = 10.0, retry_seconds: float = 2.0, keep_days: float = 30.0,
                  clock: Callable[[], datetime] = utcnow,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.db = db
@@ -69,6 +69,8 @@ class OutboxWorker:
         self.client = httpx.Client(timeout=timeout, transport=transport,
                                    headers={"user-agent": "triage-connector"})
         self.sent = 0
+        self.keep = timedelta(days=keep_days)
+        self.pruned_at: datetime | None = None
 
     def run_once(self, limit: int = 100) -> int:
         """Deliver up to `limit` due rows; returns how many were handled."""
@@ -85,6 +87,7 @@ class OutboxWorker:
         """Deliver until `stop` is set, polling every `poll` seconds when idle."""
         while not stop.is_set():
             try:
+                self.prune()
                 busy = self.run_once()
             except TriageError as exc:  # the store is down: wait and try again
                 log.warning("outbox: %s", exc.message)
@@ -94,6 +97,15 @@ class OutboxWorker:
                 busy = 0
             if not busy:
                 stop.wait(poll)
+
+    def prune(self, every: timedelta = timedelta(hours=1)) -> int:
+        """Forget old delivery keys and finished rows, at most once per `every`."""
+        now = self.clock()
+        if self.pruned_at is not None and now - self.pruned_at < every:
+            return 0
+        self.pruned_at = now
+        with self.db.write() as s:
+            return outbox.prune(s, now - self.keep)
 
     def close(self) -> None:
         self.client.close()

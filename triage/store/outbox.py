@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from triage.store.tables import ConnectorDelivery, OutboxEntry
@@ -135,3 +135,17 @@ def entries(s: Session, target: str | None = None) -> list[OutboxEntry]:
     if target is not None:
         query = query.where(OutboxEntry.target == target)
     return list(s.scalars(query))
+
+
+def prune(s: Session, before: datetime) -> int:
+    """Forget delivery keys and finished rows older than `before`; returns rows deleted.
+
+    The newest row of each target stays (it holds the last priority written there)."""
+    keys = s.execute(delete(ConnectorDelivery).where(ConnectorDelivery.received_at < before))
+    newer = aliased(OutboxEntry)
+    has_newer = exists().where(newer.connector == OutboxEntry.connector,
+                               newer.target == OutboxEntry.target, newer.id > OutboxEntry.id)
+    rows = s.execute(delete(OutboxEntry).where(
+        OutboxEntry.state.in_(("done", "superseded")), OutboxEntry.updated_at < before,
+        has_newer))
+    return int(getattr(keys, "rowcount", 0) or 0) + int(getattr(rows, "rowcount", 0) or 0)
