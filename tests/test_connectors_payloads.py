@@ -146,3 +146,26 @@ def _last_text(hooks: Hooks, out: dict[str, Any]) -> str:
     assert out["status"] == "accepted", out
     case = hooks.service.cases.get(out["case_number"])
     return str(case["messages"][-1]["text"])
+
+
+def test_connectors_zendesk_ticket_created_takes_the_description(hooks: Hooks) -> None:
+    p = fixture("zendesk")
+    p.update(type="zen:event-type:ticket.created", id="evt-created")
+    del p["event"]
+    p["detail"]["description"] = "<p>Where is my <i>parcel</i>?</p>"
+    out = hooks.post("zendesk", p).json()
+    assert _last_text(hooks, out) == "Where is my parcel?"
+    # the first comment of the same ticket, sent as comment_added too, is the same message
+    again = message("zendesk", "Where is my parcel?", convo=5158, msg=9)
+    assert hooks.post("zendesk", again).json()["status"] == "duplicate"
+
+
+def test_connectors_zammad_accepts_its_bearer_token(hooks: Hooks) -> None:
+    import json as _json
+
+    body = _json.dumps(message("zammad", "Hello, my invoice is wrong.")).encode()
+    ok = hooks.client.post("/v1/connectors/zammad", content=body,
+                           headers={"authorization": "Bearer whsec-test-0123456789"})
+    bad = hooks.client.post("/v1/connectors/zammad", content=body,
+                            headers={"authorization": "Bearer nope"})
+    assert ok.json()["status"] == "accepted" and bad.status_code == 401
