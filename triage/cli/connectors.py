@@ -52,20 +52,15 @@ def work_cmd(
 
 def status(s: Settings, *, limit: int = 20) -> dict[str, Any]:
     from triage import connectors
-    from triage.store import outbox
+    from triage.connectors.gateway import outbox_state
 
     db = _database(s)
     try:
-        with db.read() as session:
-            counts = outbox.counts(session)
-            dead = [{"id": r.id, "connector": r.connector, "target": r.target,
-                     "attempts": r.attempts, "last_status": r.last_status,
-                     "last_error": r.last_error, "updated_at": r.updated_at.isoformat()}
-                    for r in outbox.dead_letters(session, limit)]
+        state = outbox_state(db, limit)
     finally:
         db.close()
     enabled = {n: c.enabled for n, c in connectors.connectors(s).items()}
-    return {"enabled": enabled, "outbox": counts, "dead_letters": dead}
+    return {"enabled": enabled, "outbox": state["counts"], "dead_letters": state["dead"]}
 
 
 def retry(s: Settings, connector: str | None = None) -> int:

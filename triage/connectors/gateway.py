@@ -120,6 +120,16 @@ class Gateway:
         return [row.id]
 
 
+def outbox_state(db: Database, limit: int = 50) -> dict[str, Any]:
+    """Write-backs per connector and state, and the newest dead letters (API, CLI)."""
+    with db.read() as s:
+        dead = [{"id": r.id, "connector": r.connector, "target": r.target,
+                 "attempts": r.attempts, "last_status": r.last_status,
+                 "last_error": r.last_error, "updated_at": r.updated_at.isoformat()}
+                for r in outbox.dead_letters(s, limit)]
+        return {"counts": outbox.counts(s), "dead": dead}
+
+
 def _json(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from triage.api.deps import AdminKey, ServiceDep
 from triage.api.schemas import ConnectorResultOut, ErrorOut, OutboxOut
 from triage.connectors import Webhook
+from triage.connectors.gateway import outbox_state
 from triage.errors import StoreError
-from triage.store import outbox
 
 router = APIRouter(prefix="/v1/connectors", tags=["connectors"],
                    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut},
@@ -26,14 +26,9 @@ Name = Annotated[str, Path(max_length=32, description="chatwoot, zammad, zendesk
 
 
 @router.get("/outbox", response_model=OutboxOut)
-def outbox_state(key: AdminKey, service: ServiceDep) -> dict[str, Any]:
+def get_outbox(key: AdminKey, service: ServiceDep) -> dict[str, Any]:
     """Write-backs per connector and state, and the newest dead letters."""
-    with service.db.read() as s:
-        return {"counts": outbox.counts(s),
-                "dead": [{"id": r.id, "connector": r.connector, "target": r.target,
-                          "attempts": r.attempts, "last_status": r.last_status,
-                          "last_error": r.last_error, "updated_at": r.updated_at.isoformat()}
-                         for r in outbox.dead_letters(s)]}
+    return outbox_state(service.db)
 
 
 @router.post("/{name}", response_model=ConnectorResultOut)
