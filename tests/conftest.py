@@ -175,3 +175,29 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+def standin():  # type: ignore[no-untyped-def]
+    """A stand-in helpdesk API on 127.0.0.1 (tests/helpdesk_standin.py)."""
+    from helpdesk_standin import Standin
+
+    server = Standin().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hooks(tmp_path: Path, database_url: str, keyword_scorer, clock: Clock,  # type: ignore[no-untyped-def]
+          standin):
+    """The app on each store with every connector pointed at the stand-in helpdesk; the
+    outbox worker is driven by the test (`hooks.deliver()`)."""
+    from connector_helpers import Hooks, settings_for
+    from fastapi.testclient import TestClient
+
+    from triage.api import create_app
+
+    app = create_app(settings_for(tmp_path, database_url, standin.url), scorer=keyword_scorer,
+                     clock=clock)
+    with TestClient(app) as client:
+        yield Hooks(client)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 
 def default_home() -> Path:
@@ -43,6 +49,49 @@ class Settings(BaseSettings):
     sweep_seconds: float = 15.0
     auto_migrate: bool = True
     priority_policy: dict[str, Any] | None = None
+
+    # helpdesk connectors (docs/connectors.md): each is off until its URL, API token and
+    # webhook secret are all set. Secrets are SecretStr: never printed or logged.
+    public_url: str | None = None
+    chatwoot_url: str | None = None
+    chatwoot_api_token: SecretStr | None = None
+    chatwoot_webhook_secret: SecretStr | None = None
+    zammad_url: str | None = None
+    zammad_api_token: SecretStr | None = None
+    zammad_webhook_secret: SecretStr | None = None
+    zammad_priority_ids: dict[str, int] = Field(
+        default_factory=lambda: {"low": 1, "normal": 2, "high": 3, "urgent": 3})
+    zammad_note: bool = True
+    zendesk_url: str | None = None
+    zendesk_api_token: SecretStr | None = None
+    zendesk_webhook_secret: SecretStr | None = None
+    zendesk_email: str | None = None
+    zendesk_fields: dict[str, int] = Field(default_factory=dict)
+    freshdesk_url: str | None = None
+    freshdesk_api_token: SecretStr | None = None
+    freshdesk_webhook_secret: SecretStr | None = None
+    freshdesk_fields: dict[str, str] = Field(default_factory=dict)
+    connector_priority: dict[str, Any] | None = None
+    connector_worker: bool = True
+    connector_timeout_seconds: float = 10.0
+    outbox_poll_seconds: float = 1.0
+    outbox_lease_seconds: float = 60.0
+    outbox_max_attempts: int = 10
+    outbox_retry_seconds: float = 2.0
+    outbox_keep_days: float = 30.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment first, then files in `TRIAGE_SECRETS_DIR` (one file per setting,
+        named like the variable, e.g. `triage_chatwoot_api_token`: Docker/k8s secrets)."""
+        folder = os.environ.get("TRIAGE_SECRETS_DIR")
+        if folder:
+            file_secret_settings = SecretsSettingsSource(settings_cls, secrets_dir=folder)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     def resolved_model_dir(self) -> Path:
         """The model directory in use: `TRIAGE_MODEL_DIR`, else `<home>/models/default`."""

@@ -1,6 +1,8 @@
 """The FastAPI application: `create_app(settings)` builds one; `triage serve` runs it.
 
 The model and the store are opened once, in the lifespan, and put on `app.state.service`.
+The connectors' outbox worker (write-backs to helpdesks) runs on a thread when a connector
+is configured (TRIAGE_CONNECTOR_WORKER=false leaves it to `triage connectors work`).
 A background task returns expired leases to the queue and re-evaluates tickets whose SLA
 clock moved them (every TRIAGE_SWEEP_SECONDS; 0 turns it off).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -42,9 +45,13 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         service = await run_in_threadpool(start, settings, scorer, telemetry, clock)
         app.state.service = service
         sweeper = _start_sweeper(service, settings.sweep_seconds)
+        outbox = _start_outbox(service, settings)
         try:
             yield
         finally:
+            if outbox is not None:
+                outbox[0].set()
+                await run_in_threadpool(outbox[1].join, settings.connector_timeout_seconds + 5)
             if sweeper is not None:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -67,6 +74,20 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
 def app_from_env() -> FastAPI:
     """The app for `uvicorn --factory triage.api.app:app_from_env` (settings from env)."""
     return create_app(Settings())
+
+
+def _start_outbox(service: Service, settings: Settings
+                  ) -> tuple[threading.Event, threading.Thread] | None:
+    """The connectors' outbox worker on a thread, when a connector is configured."""
+    worker = service.worker
+    if worker is None or not settings.connector_worker or \
+            not any(c.enabled for c in worker.connectors.values()):
+        return None
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop, settings.outbox_poll_seconds),
+                              name="triage-outbox", daemon=True)
+    thread.start()
+    return stop, thread
 
 
 def _start_sweeper(service: Service, every: float) -> asyncio.Task[None] | None:

@@ -311,3 +311,18 @@ class ErrorOut(BaseModel):
     error: str
     error_type: str
     detail: Any = None
+
+
+class ConnectorResultOut(BaseModel):
+    """What a helpdesk webhook got: accepted (stored), duplicate or ignored (and why)."""
+
+    status: Literal["accepted", "duplicate", "ignored"]
+    reason: str | None = None
+    case_number: str | None = None
+    created: bool | None = None
+    write_back: bool | None = None
+
+
+class OutboxOut(BaseModel):
+    counts: dict[str, dict[str, int]]
+    dead: list[dict[str, Any]]

@@ -15,15 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from triage import connectors
 from triage.api.telemetry import Telemetry
 from triage.assembly import build_cases, build_policy, build_scorer, build_store
-from triage.cases import Cases
+from triage.cases import Cases, utcnow
+from triage.connectors import Gateway, OutboxWorker
 from triage.errors import ModelError, StoreError, TriageError
 from triage.keys import KeyCache
 from triage.priority import PolicyConfig
 from triage.scoring import Score, Scorer
 from triage.settings import Settings
-from triage.store import Database
+from triage.store import Database, outbox
 
 log = logging.getLogger("triage.api")
 
@@ -54,8 +56,12 @@ class Service:
     model_error: str | None
     telemetry: Telemetry
     keys: KeyCache = field(default_factory=lambda: KeyCache(0))
+    gateway: Gateway | None = None
+    worker: OutboxWorker | None = None
 
     def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
         self.db.close()
 
 
@@ -72,8 +78,17 @@ def start(settings: Settings, scorer: Scorer | None, telemetry: Telemetry,
     cases = build_cases(settings, db, scorer, policy=policy, clock=clock,
                         on_score=telemetry.observe_score)
     telemetry.watch_store(cases.depth, cases.lease_expiries)
+    gateway = connectors.gateway(settings, cases, clock=clock or utcnow,
+                                 on_result=telemetry.observe_webhook)
+    worker = connectors.worker(settings, db, clock=clock or utcnow)
+    telemetry.watch_outbox(lambda: _outbox_counts(db))
     return Service(settings, db, scorer, cases, policy, model_error, telemetry,
-                   KeyCache(settings.key_cache_seconds))
+                   KeyCache(settings.key_cache_seconds), gateway, worker)
+
+
+def _outbox_counts(db: Database) -> dict[str, dict[str, int]]:
+    with db.read() as s:
+        return outbox.counts(s)
 
 
 def _load_scorer(settings: Settings) -> tuple[Any, str | None]:

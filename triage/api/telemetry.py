@@ -41,6 +41,15 @@ class Telemetry:
                                 "handling", ["reason"], registry=r)
         self.in_flight = Gauge("triage_requests_in_flight", "Requests being handled",
                                registry=r)
+        self.webhooks = Counter("triage_connector_webhooks", "Helpdesk webhooks taken in, "
+                                "by connector and result", ["connector", "result"], registry=r)
+
+    def observe_webhook(self, connector: str, result: str) -> None:
+        self.webhooks.labels(connector=connector, result=result).inc()
+
+    def watch_outbox(self, counts: Callable[[], dict[str, dict[str, int]]]) -> None:
+        """Report outbox rows per connector and state from the store at every scrape."""
+        self.registry.register(_OutboxCollector(counts))
 
     def observe_score(self, score: Score) -> None:
         if score.scores is None:
@@ -73,6 +82,28 @@ class _StoreCollector(Collector):
         yield gauge
         yield CounterMetricFamily("triage_lease_expiries", "Claims whose lease expired and "
                                   "whose ticket went back to the queue", value=expired)
+
+    def describe(self) -> list[Any]:
+        return []
+
+
+class _OutboxCollector(Collector):
+    def __init__(self, counts: Callable[[], dict[str, dict[str, int]]]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            counts = self.counts()
+        except TriageError as exc:
+            log.warning("metrics: store unavailable (%s)", exc.message)
+            return
+        gauge = GaugeMetricFamily("triage_connector_outbox", "Helpdesk write-backs in the "
+                                  "outbox, by connector and state (dead: dead letters)",
+                                  labels=["connector", "state"])
+        for connector, states in sorted(counts.items()):
+            for state, n in sorted(states.items()):
+                gauge.add_metric([connector, state], n)
+        yield gauge
 
     def describe(self) -> list[Any]:
         return []

@@ -41,6 +41,7 @@ from triage.vocabulary import LANES
 
 REPEAT_DAYS = 7
 SYSTEM = "system"
+Effect = Callable[[Any, Ticket, dict[str, Any]], None]
 
 
 def utcnow() -> datetime:
@@ -76,11 +77,14 @@ class Cases:
 
     # --- intake and messages -----------------------------------------------------------
 
-    def intake(self, new: NewTicket, actor: str) -> Outcome:
+    def intake(self, new: NewTicket, actor: str, *, then: Effect | None = None) -> Outcome:
         """Open a case, or return the existing one for a known (source, external_id).
 
         A known external id with a text the case already holds is a replay (nothing
         changes); with a new text it is the customer's next message on that case.
+        `then(session, ticket, case_view)` runs inside the transaction that created or
+        appended (never on a replay), so what it writes commits or rolls back with the case
+        (the connectors' outbox).
         """
         self.scorer.check(new.text)
         if new.external_id is not None:
@@ -88,7 +92,7 @@ class Cases:
             if known is not None:
                 return Outcome(known)
         score = self._score(new.text)
-        return self._retry_once(lambda: self._intake(new, score, actor))
+        return self._retry_once(lambda: self._intake(new, score, actor, then))
 
     def add_message(self, ref: str, text: str, author: str, actor: str, *,
                     author_name: str | None = None, created_at: datetime | None = None) -> Outcome:
@@ -106,7 +110,8 @@ class Cases:
             self._append(s, t, text, author, score, now, actor, author_name, created_at)
             return Outcome(self._view(s, t, now))
 
-    def _intake(self, new: NewTicket, score: Score, actor: str) -> Outcome:
+    def _intake(self, new: NewTicket, score: Score, actor: str,
+                then: Effect | None = None) -> Outcome:
         now = self.clock()
         with self.db.write() as s:
             if new.external_id is not None:
@@ -116,10 +121,17 @@ class Cases:
                         return Outcome(self._view(s, t, now))
                     self._append(s, t, new.text, "customer", score, now, actor, None,
                                  new.created_at)
-                    return Outcome(self._view(s, t, now), appended=True)
+                    return self._then(s, t, now, then, appended=True)
             t = self._open(s, new, now, actor)
             self._append(s, t, new.text, "customer", score, now, actor, None, new.created_at)
-            return Outcome(self._view(s, t, now), created=True)
+            return self._then(s, t, now, then, created=True)
+
+    def _then(self, s: Any, t: Ticket, now: datetime, then: Effect | None, *,
+              created: bool = False, appended: bool = False) -> Outcome:
+        view = self._view(s, t, now)
+        if then is not None:
+            then(s, t, view)
+        return Outcome(view, created=created, appended=appended)
 
     def _open(self, s: Any, new: NewTicket, now: datetime, actor: str) -> Ticket:
         customer = None

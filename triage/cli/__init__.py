@@ -1,7 +1,8 @@
 """The `triage` command: one Typer app; each sub-command is a thin wrapper over a function.
 
 Sub-commands live in modules by concern (`model`: train/eval/score; `server`: serve, keys,
-labels export; `batch`: backlog scoring and queue re-scoring). Errors from the `triage`
+labels export; `batch`: backlog scoring and queue re-scoring; `connectors`: the helpdesk
+outbox and setup checks). Errors from the `triage`
 error tree become a one-line message on stderr and the error's exit code.
 """
 
@@ -21,7 +22,7 @@ app = typer.Typer(
 def _register() -> None:
     import importlib
 
-    for name in ("model", "server", "batch"):
+    for name in ("model", "server", "batch", "connectors"):
         try:
             module = importlib.import_module(f"triage.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -197,3 +197,46 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxEntry(Base):
+    """A write-back to a helpdesk, written in the transaction of the case change it reports.
+
+    `requests` is the list of HTTP calls (method, path, json) without base URL or
+    credentials (those come from settings at send time); `step` counts the calls already
+    answered, so a retry resumes after them. States: pending, sending (leased), done, dead.
+    """
+
+    __tablename__ = "connector_outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_target", "connector", "target", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    connector: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    priority: Mapped[str] = mapped_column(String(32))
+    requests: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConnectorDelivery(Base):
+    """A webhook delivery (or message) id a connector has already taken in: dedupe."""
+
+    __tablename__ = "connector_deliveries"
+
+    connector: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
