@@ -109,7 +109,7 @@ def evaluate(model: Path, test: list[dict], heads: tuple[str, ...],
     probs = scorer.predict_proba([r["text"] for r in test])
     out: dict[str, Any] = {}
     for head in heads:
-        j = common.HEADS.index(head)
+        j = scorer.heads.index(head)
         y = np.array([r[head] for r in test])
         threshold = scorer.manifest.threshold(head)
         pred = (probs[:, j] >= threshold).astype(int)

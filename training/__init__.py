@@ -1,19 +1,33 @@
 """Retraining pipeline: labelled tickets -> fine-tuned MiniLM -> calibrated int8 ONNX model.
 
 Only this package imports torch and transformers (install with `pip install .[train]`).
+Its data modules (`training.data`, `training.audit`, `training.config`) need neither, so
+`TrainConfig` and `train` are imported on first use.
 """
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
-from transformers.utils import logging as _hf_logging  # noqa: E402
-
-_hf_logging.set_verbosity_error()
-_hf_logging.disable_progress_bar()
-
-from training.config import TrainConfig  # noqa: E402
-from training.train import train  # noqa: E402
+if TYPE_CHECKING:
+    from training.config import TrainConfig
+    from training.train import train
 
 __all__ = ["TrainConfig", "train"]
+
+
+def __getattr__(name: str) -> Any:
+    """`TrainConfig` and `train`, imported on first use (the function `train`, not the
+    submodule of the same name that importing it sets on this package)."""
+    if name == "TrainConfig":
+        from training.config import TrainConfig as value
+    elif name == "train":
+        from training.train import train as value
+    else:
+        raise AttributeError(f"module 'training' has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -9,6 +9,27 @@ from typing import Annotated
 import typer
 
 from triage.cli.common import emit, errors_to_exit, log, settings
+from triage.errors import InputError
+from triage.heads import check_head, check_heads
+
+
+def parse_heads(value: str | None) -> tuple[str, ...] | None:
+    """`--heads a,b,c` as checked head names (None: every label column of the data)."""
+    if value is None or not value.strip():
+        return None
+    return check_heads(name.strip() for name in value.split(",") if name.strip())
+
+
+def parse_descriptions(values: list[str] | None) -> dict[str, str]:
+    """`--head-description name="what it means"` (repeatable) as `{name: meaning}`."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        name, sep, text = value.partition("=")
+        if not sep or not text.strip():
+            raise InputError(f"--head-description {value!r} is not NAME=TEXT; write e.g. "
+                             '--head-description legal_threat="threatens legal action"')
+        out[check_head(name.strip())] = text.strip()
+    return out
 
 
 @errors_to_exit
@@ -16,6 +37,13 @@ def train_cmd(
     data: Annotated[Path, typer.Argument(help="Labelled tickets: a .jsonl/.csv file or a folder.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
     base: Annotated[str, typer.Option(help="'minilm', 'tiny' or a checkpoint dir.")] = "minilm",
+    heads: Annotated[str | None, typer.Option(
+        envvar="TRIAGE_TRAIN_HEADS",
+        help="Heads to learn, comma-separated, e.g. frustration,urgency,legal_threat "
+             "(default: every label column of the data).")] = None,
+    head_description: Annotated[list[str] | None, typer.Option(
+        help='What a head means, NAME="TEXT" (repeatable), e.g. '
+             'legal_threat="threatens legal action"; written to the manifest.')] = None,
     epochs: Annotated[int, typer.Option(envvar="TRIAGE_TRAIN_EPOCHS")] = 3,
     batch_size: Annotated[int, typer.Option()] = 16,
     learning_rate: Annotated[float, typer.Option()] = 8e-5,
@@ -29,10 +57,15 @@ def train_cmd(
     compare: Annotated[Path | None, typer.Option(help="Model to compare against "
                                                  "(default: the current default model).")] = None,
 ) -> None:
-    """Fine-tune, calibrate and export a model; the report says if it beats the current one."""
+    """Fine-tune, calibrate and export a model; the report says if it beats the current one.
+
+    Every label column of the data (0/1/empty) becomes a head unless --heads picks some.
+    """
     from training import TrainConfig, train
 
-    config = TrainConfig(base_model=base, epochs=epochs, batch_size=batch_size,
+    config = TrainConfig(base_model=base, heads=parse_heads(heads),
+                         head_descriptions=parse_descriptions(head_description),
+                         epochs=epochs, batch_size=batch_size,
                          learning_rate=learning_rate, max_length=max_length, seed=seed,
                          contrastive_epochs=contrastive_epochs, max_steps=max_steps)
     if consistency_weight is not None:
