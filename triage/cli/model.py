@@ -83,14 +83,20 @@ def eval_cmd(
     out: Annotated[Path, typer.Option(help="Where to write eval.md/json/png.")] = Path("eval-report"),
     parity_rows: Annotated[int, typer.Option(help="Messages sampled for the parity check.")] = 200,
 ) -> None:
-    """Per head and per source: AUROC, AP, F1, Brier, ECE; reliability PNG; parity check."""
+    """Per head of the model and per source: AUROC, AP, F1, Brier, ECE; reliability PNG;
+    parity check."""
     from triage.assembly import build_scorer
     from triage.evaluation import evaluate, write_reports
-    from triage.records import read_records
+    from triage.records import iter_rows, label_columns, read_records
 
     scorer = build_scorer(settings(), model_dir=model)
     records = read_records(data, heads=scorer.heads)
-    log(f"evaluating {len(records)} rows with model {scorer.version}")
+    log(f"evaluating {len(records)} rows with model {scorer.version} "
+        f"(heads: {', '.join(scorer.heads)})")
+    unscored = [h for h in label_columns(row for _, row in iter_rows(data))
+                if h not in scorer.heads]
+    if unscored:
+        log(f"the file labels {unscored}, which this model does not score; left out")
     result = evaluate(scorer, records, parity_rows=parity_rows,
                       progress=lambda done, total: log(f"  scored {done}/{total}")
                       if done % 4096 < 512 or done == total else None)
