@@ -67,6 +67,14 @@ def choose_heads(path: Path, wanted: Sequence[str] | None = None) -> tuple[str, 
     return heads
 
 
+def check_descriptions(descriptions: dict[str, str], heads: Sequence[str]) -> None:
+    """Every described head must be one the model learns (a typo would vanish silently)."""
+    unknown = sorted(set(descriptions) - set(heads))
+    if unknown:
+        raise InputError(f"head description(s) given for {unknown}, which the model does not "
+                         f"learn; the heads are {list(heads)}")
+
+
 def load_rows(path: Path, report: ReadReport | None = None,
               heads: Sequence[str] | None = None) -> list[Record]:
     """Every record of a labelled file or folder, in a stable order, with labels for `heads`

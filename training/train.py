@@ -27,10 +27,16 @@ from training.augment import augment, counterfactual
 from training.calibrate import apply_platt, best_thresholds, fit_platt
 from training.config import TrainConfig
 from training.contrastive import contrastive_stage
-from training.data import Split, choose_heads, data_hash, load_rows, make_splits
+from training.data import (
+    Split,
+    check_descriptions,
+    choose_heads,
+    data_hash,
+    load_rows,
+    make_splits,
+)
 from training.export import export_model
 from training.modeling import load_base
-from triage.errors import InputError
 from triage.heads import describe
 from triage.metrics import head_metrics
 from triage.records import ReadReport
@@ -211,14 +217,6 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path, safe_serialization=True)
     tokenizer.save_pretrained(path)
-
-
-def check_descriptions(descriptions: dict[str, str], heads: Sequence[str]) -> None:
-    """Every described head must be one the model learns (a typo would vanish silently)."""
-    unknown = sorted(set(descriptions) - set(heads))
-    if unknown:
-        raise InputError(f"head description(s) given for {unknown}, which the model does not "
-                         f"learn; the heads are {list(heads)}")
 
 
 def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print,

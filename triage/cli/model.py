@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from triage.cli.common import emit, errors_to_exit, log, settings
-from triage.errors import InputError
+from triage.errors import InputError, ModelError
 from triage.heads import check_head, check_heads
 
 
@@ -61,10 +61,18 @@ def train_cmd(
 
     Every label column of the data (0/1/empty) becomes a head unless --heads picks some.
     """
-    from training import TrainConfig, train
+    from training.config import TrainConfig
+    from training.data import check_descriptions, choose_heads
 
-    config = TrainConfig(base_model=base, heads=parse_heads(heads),
-                         head_descriptions=parse_descriptions(head_description),
+    chosen, descriptions = parse_heads(heads), parse_descriptions(head_description)
+    check_descriptions(descriptions, choose_heads(data, chosen))  # before torch loads
+    try:
+        from training import train
+    except ImportError as exc:
+        raise ModelError(f"training needs the train extra ({exc.name} is missing); run "
+                         "`pip install '.[train]'`") from exc
+
+    config = TrainConfig(base_model=base, heads=chosen, head_descriptions=descriptions,
                          epochs=epochs, batch_size=batch_size,
                          learning_rate=learning_rate, max_length=max_length, seed=seed,
                          contrastive_epochs=contrastive_epochs, max_steps=max_steps)
