@@ -23,11 +23,11 @@ __all__ = ["TrainConfig", "train"]
 def __getattr__(name: str) -> Any:
     """`TrainConfig` and `train`, imported on first use (the function `train`, not the
     submodule of the same name that importing it sets on this package)."""
-    if name == "TrainConfig":
-        from training.config import TrainConfig as value
-    elif name == "train":
-        from training.train import train as value
-    else:
+    if name not in __all__:
         raise AttributeError(f"module 'training' has no attribute {name!r}")
+    import importlib
+
+    module = "training.config" if name == "TrainConfig" else "training.train"
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
