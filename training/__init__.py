@@ -13,7 +13,7 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
-from training.config import TrainConfig  # noqa: E402
+from training.config import TrainConfig
 
 try:
     # Bound here, after the submodule of the same name is imported, so that `training.train`
