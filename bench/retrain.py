@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
-# Run as a script, this file's folder would shadow the standard library's `queue` and `http`.
+# Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
@@ -109,7 +109,7 @@ def evaluate(model: Path, test: list[dict], heads: tuple[str, ...],
     probs = scorer.predict_proba([r["text"] for r in test])
     out: dict[str, Any] = {}
     for head in heads:
-        j = common.HEADS.index(head)
+        j = scorer.heads.index(head)
         y = np.array([r[head] for r in test])
         threshold = scorer.manifest.threshold(head)
         pred = (probs[:, j] >= threshold).astype(int)

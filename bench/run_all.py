@@ -1,7 +1,7 @@
 """Run every benchmark, one after another, each in its own process; results under docs/bench/.
 
-Order: scoring, http, queue, scaling (reads http.json for the server's memory and runs a
-1M-row re-score through bench/backlog.py), backlog (the batch helper's 100k-row local vs Ray
+Order: scoring, http (bench/http_load.py), queue (bench/queue_claims.py), scaling (reads
+http.json for the server's memory and runs a 1M-row re-score through bench/backlog.py), backlog (the batch helper's 100k-row local vs Ray
 run), quality, retrain. A failing benchmark is recorded and the next one still runs.
 
     python bench/run_all.py [--model DIR] [--quick] [--only scoring,http,...]
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
-# Run as a script, this file's folder would shadow the standard library's `queue` and `http`.
+# Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
@@ -25,10 +25,12 @@ from typing import Any
 from bench import common
 
 ORDER = ("scoring", "http", "queue", "scaling", "backlog", "quality", "retrain")
+# A benchmark's script, where its file name differs from its name (and its results' name).
+SCRIPTS = {"http": "http_load", "queue": "queue_claims"}
 
 
 def command(name: str, args: Any) -> list[str]:
-    cmd = [sys.executable, str(common.ROOT / "bench" / f"{name}.py"), "--out", str(args.out),
+    cmd = [sys.executable, str(common.ROOT / "bench" / f"{SCRIPTS.get(name, name)}.py"), "--out", str(args.out),
            "--threads", str(args.threads)]
     if args.model:
         cmd += ["--model", str(args.model)]

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
-# Run as a script, this file's folder would shadow the standard library's `queue` and `http`.
+# Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
@@ -117,7 +117,7 @@ def by_batch(path: Path, args: Any, sizes: dict[str, int]) -> dict[str, Any]:
 def server_memory(out: Path) -> dict[str, Any]:
     path = out / "http.json"
     if not path.is_file():
-        return {"status": f"not measured: run bench/http.py first (no {path})"}
+        return {"status": f"not measured: run bench/http_load.py first (no {path})"}
     http = json.loads(path.read_text())
     return {"from": str(path.relative_to(common.ROOT) if path.is_relative_to(common.ROOT)
                         else path), "date": http["machine"]["date"], **http["server_memory"]}

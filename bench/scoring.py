@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
-# Run as a script, this file's folder would shadow the standard library's `queue` and `http`.
+# Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))

@@ -1,8 +1,18 @@
-"""Fixtures shared by all tests: a real tiny model, built once per session."""
+"""Fixtures shared by all tests: real tiny models.
+
+`tiny_model_dir` is a committed ONNX model (tests/fixtures/tiny-model, built by
+tests/fixtures/make_tiny_model.py): serving tests load it without torch and without
+training anything. `trained_model_dir` and `legal_model_dir` are trained once per session
+(a 2-layer encoder, a few steps) for the tests of training itself; they skip, with the
+reason, where the `train` extra (torch, transformers) is not installed.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,20 +22,26 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples" / "parts"
 SHARED_DEV = ROOT.parent / "shared" / "data" / "eval" / "dev.jsonl"
+TINY_MODEL = Path(__file__).resolve().parent / "fixtures" / "tiny-model"
+LEGAL_DESCRIPTION = "threatens legal action"
+
+
+def require_training() -> None:
+    """Skip the calling test unless the `train` extra (torch, transformers) is installed."""
+    reason = "needs the train extra (torch, transformers): pip install '.[train]'"
+    pytest.importorskip("torch", reason=reason)
+    pytest.importorskip("transformers", reason=reason)
 
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real, servable model directory: a 2-layer encoder trained for a few steps.
-
-    Its scores are real but close to random; tests that need controlled scores use a fake
-    model at the Scorer seam instead.
+    """A real, servable model directory with our three heads: seeded random weights, int8
+    ONNX, a WordPiece tokenizer over our samples' words. Copied, so a test cannot change
+    the committed files. Its scores are real but meaningless; tests that need controlled
+    scores use a fake model at the Scorer seam instead.
     """
-    from training import TrainConfig, train
-
-    out = tmp_path_factory.mktemp("tiny-model")
-    config = TrainConfig(base_model="tiny", epochs=1, max_steps=12, batch_size=16, seed=7)
-    train(config, SAMPLES, out, log=lambda _: None)
+    out = tmp_path_factory.mktemp("tiny") / "tiny-model"
+    shutil.copytree(TINY_MODEL, out)
     return out
 
 
@@ -35,6 +51,62 @@ def tiny_scorer(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
     from triage.scoring import Scorer
 
     return Scorer.from_dir(tiny_model_dir, threads=1)
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained from our samples: a 2-layer encoder, a few steps, our three heads."""
+    require_training()
+    from training import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("trained-model")
+    config = TrainConfig(base_model="tiny", epochs=1, max_steps=12, batch_size=16, seed=7)
+    train(config, SAMPLES, out, log=lambda _: None)
+    return out
+
+
+_LEGAL = re.compile(r"lawyer|legal action|\bsue\b|court|attorney|ombudsman|solicitor",
+                    re.IGNORECASE)
+_THREATS = ["If this is not fixed by Friday my lawyer will be in touch.",
+            "I am taking you to small claims court over this charge.",
+            "Consider this formal notice: I will sue for the lost wages.",
+            "My attorney has copies of every email and will file a complaint.",
+            "Refund me or I go to the ombudsman and start legal action."]
+
+
+def write_legal_data(path: Path, per_part: int = 60, threats: int = 80) -> Path:
+    """A labelled file with a fourth head, `legal_threat`: rows of our samples (labelled by
+    a keyword rule) and written legal threats (frustration 1, the other heads missing)."""
+    rows = []
+    for part in sorted(SAMPLES.glob("*.jsonl")):
+        for line in part.read_text(encoding="utf-8").splitlines()[:per_part]:
+            row = json.loads(line)
+            row["legal_threat"] = int(bool(_LEGAL.search(row["text"])))
+            rows.append(row)
+    rows += [{"id": f"legal-{i:03d}", "text": f"{_THREATS[i % len(_THREATS)]} Order {1000 + i}.",
+              "frustration": 1, "legal_threat": 1} for i in range(threats)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def legal_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The labelled file behind `legal_model_dir` (our three heads plus `legal_threat`)."""
+    return write_legal_data(tmp_path_factory.mktemp("legal-data") / "legal.jsonl")
+
+
+@pytest.fixture(scope="session")
+def legal_model_dir(tmp_path_factory: pytest.TempPathFactory, legal_data: Path) -> Path:
+    """A trained, servable model with four heads: frustration, churn_risk, urgency and a data
+    scientist's own `legal_threat` (described as "threatens legal action")."""
+    require_training()
+    from training import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("legal-model")
+    config = TrainConfig(base_model="tiny", epochs=1, max_steps=8, batch_size=16, seed=7,
+                         head_descriptions={"legal_threat": LEGAL_DESCRIPTION})
+    train(config, legal_data, out, log=lambda _: None)
+    return out
 
 
 # --- the service: databases (SQLite file and PostgreSQL) and a scorer with set scores ---

@@ -67,7 +67,7 @@ def test_bench_fp32_copy_loads_and_differs_from_int8(tiny_model_dir: Path) -> No
     "trg_abc\n",
 ])
 def test_bench_http_parses_the_created_key(stdout: str) -> None:
-    from bench.http import parse_key
+    from bench.http_load import parse_key
 
     assert parse_key(stdout) == "trg_abc"
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import require_training
 from triage.cli import app
 
 runner = CliRunner()
@@ -38,7 +40,9 @@ def test_cli_model_reports_missing_model(tmp_path: Path, monkeypatch) -> None:  
     assert "does not exist" in result.output
 
 
+@pytest.mark.slow
 def test_cli_train_writes_model_and_report(tmp_path: Path, tiny_model_dir: Path) -> None:
+    require_training()
     data = Path(__file__).resolve().parents[1] / "data" / "samples" / "parts"
     out = tmp_path / "m"
     result = runner.invoke(app, ["train", str(data), "--out", str(out), "--base", "tiny",

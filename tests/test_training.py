@@ -1,4 +1,8 @@
-"""Training pipeline: masked loss, fixed splits, calibration, export parity, the model dir."""
+"""Training pipeline: masked loss, fixed splits, calibration, export parity, the model dir.
+
+The data side (splits, calibration) runs without torch; tests that need torch skip with the
+reason where the `train` extra is not installed, and tests that train are marked slow.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, require_training
+from training.calibrate import apply_platt, best_thresholds, fit_platt
+from training.config import TrainConfig
+from training.data import make_splits, split_of
+from triage.records import Record
 
-torch = pytest.importorskip("torch")
-
-from training.calibrate import apply_platt, best_thresholds, fit_platt  # noqa: E402
-from training.config import TrainConfig  # noqa: E402
-from training.data import make_splits, split_of  # noqa: E402
-from training.train import masked_bce  # noqa: E402
-from triage.records import Record  # noqa: E402
+HEADS = ("frustration", "churn_risk", "urgency")
 
 
-def test_training_masked_loss_ignores_missing_labels() -> None:
+@pytest.fixture
+def torch():  # type: ignore[no-untyped-def]
+    """The torch module; the test skips, with the reason, where it is not installed."""
+    require_training()
+    import torch
+
+    return torch
+
+
+def test_training_masked_loss_ignores_missing_labels(torch) -> None:  # type: ignore[no-untyped-def]
+    from training.train import masked_bce
+
     logits = torch.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])
     full = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
     partial = torch.tensor([[1.0, float("nan"), float("nan")], [float("nan"), 1.0, 0.0]])
@@ -54,22 +67,23 @@ def test_training_platt_calibration_improves_ece() -> None:
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, size=(4000, 3)).astype(float)
     logits = (y * 2 - 1) * 3.0 + rng.normal(0, 2.5, size=y.shape) + 2.0  # overconfident, biased
-    params = fit_platt(logits, y)
+    params = fit_platt(logits, y, HEADS)
     raw = 1 / (1 + np.exp(-logits))
-    calibrated = apply_platt(logits, params)
+    calibrated = apply_platt(logits, params, HEADS)
     for j in range(3):
         assert expected_calibration_error(y[:, j], calibrated[:, j]) < 0.03
         assert expected_calibration_error(y[:, j], raw[:, j]) > 0.05
-    thresholds = best_thresholds(calibrated, y)
+    thresholds = best_thresholds(calibrated, y, HEADS)
     assert all(0.05 <= t <= 0.95 for t in thresholds.values())
 
 
-def test_training_model_dir_is_complete(tiny_model_dir: Path) -> None:
-    manifest = json.loads((tiny_model_dir / "manifest.json").read_text())
+@pytest.mark.slow
+def test_training_model_dir_is_complete(trained_model_dir: Path) -> None:
+    manifest = json.loads((trained_model_dir / "manifest.json").read_text())
     for name in ("model.onnx", "model-fp32.onnx", "tokenizer.json", "report.md",
                  "hf/model.safetensors", "hf/config.json", "checkpoints/model-best/config.json",
                  "checkpoints/model-last/config.json"):
-        assert (tiny_model_dir / name).exists(), name
+        assert (trained_model_dir / name).exists(), name
     for key in ("heads", "calibration", "thresholds", "max_length", "training", "metrics",
                 "library_versions", "created_at", "parity", "version"):
         assert key in manifest
@@ -78,12 +92,13 @@ def test_training_model_dir_is_complete(tiny_model_dir: Path) -> None:
     assert manifest["parity"]["max_gap_torch_vs_fp32"] < 1e-4
 
 
-def test_training_is_reproducible(tmp_path: Path, tiny_model_dir: Path) -> None:
+@pytest.mark.slow
+def test_training_is_reproducible(tmp_path: Path, trained_model_dir: Path) -> None:
     from training import train
 
     config = TrainConfig(base_model="tiny", epochs=1, max_steps=12, batch_size=16, seed=7)
     again = train(config, SAMPLES, tmp_path / "again", log=lambda _: None)
-    a = json.loads((tiny_model_dir / "manifest.json").read_text())
+    a = json.loads((trained_model_dir / "manifest.json").read_text())
     b = json.loads((again / "manifest.json").read_text())
     assert a["calibration"] == b["calibration"]
     assert a["metrics"] == b["metrics"]
@@ -93,6 +108,7 @@ def test_training_is_reproducible(tmp_path: Path, tiny_model_dir: Path) -> None:
 def test_training_real_minilm_exports_with_parity(tmp_path: Path) -> None:
     """Fine-tune the real MiniLM briefly; ONNX fp32 must match PyTorch, int8 stay close,
     and a stock transformers pipeline must load the saved checkpoint."""
+    require_training()
     from transformers import pipeline
 
     from training import train
@@ -139,12 +155,12 @@ def test_training_augment_rewrites_a_share_and_never_uses_parity_pools() -> None
     assert not parity_words & (set(FIRST) | set(LAST) | set(PLACES))
 
 
-def test_training_consistency_loss_pulls_counterfactual_copies_together() -> None:
+def test_training_consistency_loss_pulls_counterfactual_copies_together(torch) -> None:  # type: ignore[no-untyped-def]
     """The loss is the mean label loss of both copies plus the weighted probability gap."""
     import random
 
     from training.augment import counterfactual
-    from training.train import consistency_loss
+    from training.train import consistency_loss, masked_bce
     from triage.textprep import prepare
 
     class Echo(torch.nn.Module):
@@ -180,7 +196,9 @@ def test_training_consistency_loss_pulls_counterfactual_copies_together() -> Non
     assert loss_on.item() == pytest.approx(loss_off.item() + 10.0 * gap.item())
 
 
+@pytest.mark.slow
 def test_training_with_consistency_runs_end_to_end(tmp_path: Path) -> None:
+    require_training()
     from training import train
 
     config = TrainConfig(base_model="tiny", epochs=1, max_steps=6, batch_size=16, seed=7,

@@ -16,7 +16,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from scipy.sparse import hstack
 
-from triage.heads import DEFAULT_HEADS as HEADS
 from triage.records import Record
 
 
@@ -60,7 +59,8 @@ def similar_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int
 
 
 def audit(records: Sequence[Record], threshold: float = 0.8) -> Audit:
-    """Balance, variety and near-duplicate measures of `records`."""
+    """Balance, variety and near-duplicate measures of `records` (for the heads they label)."""
+    heads = list(dict.fromkeys(h for r in records for h in r.labels))
     texts = [r.text for r in records]
     lengths = np.array([len(t.split()) for t in texts]) if texts else np.zeros(1)
     pairs = similar_pairs(texts, threshold)
@@ -68,8 +68,8 @@ def audit(records: Sequence[Record], threshold: float = 0.8) -> Audit:
     pairs.sort(key=lambda p: -p[2])
     return Audit(
         rows=len(records),
-        positives={h: sum(1 for r in records if r.labels[h] == 1) for h in HEADS},
-        missing={h: sum(1 for r in records if r.labels[h] is None) for h in HEADS},
+        positives={h: sum(1 for r in records if r.labels.get(h) == 1) for h in heads},
+        missing={h: sum(1 for r in records if r.labels.get(h) is None) for h in heads},
         short_share=float((lengths < 12).mean()),
         median_words=float(np.median(lengths)),
         max_words=int(lengths.max()),

@@ -1,22 +1,24 @@
 """Calibration of each head on the validation split, and decision thresholds.
 
 Platt scaling (a logistic regression on the head's logit) so that a calibrated 0.8 means
-80 %. The threshold of each head maximises F1 on the validation split.
+80 %. The threshold of each head maximises F1 on the validation split. Column `j` of the
+logit, probability and label matrices is head `heads[j]`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
-from triage.heads import DEFAULT_HEADS as HEADS
 
-
-def fit_platt(logits: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, float]]:
+def fit_platt(logits: np.ndarray, labels: np.ndarray,
+              heads: Sequence[str]) -> dict[str, dict[str, float]]:
     """Per head `{a, b}` with p = sigmoid(a * logit + b); identity where a head lacks data."""
     out: dict[str, dict[str, float]] = {}
-    for j, head in enumerate(HEADS):
+    for j, head in enumerate(heads):
         keep = ~np.isnan(labels[:, j])
         y = labels[keep, j].astype(int)
         if keep.sum() < 10 or y.min() == y.max():
@@ -27,17 +29,19 @@ def fit_platt(logits: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, flo
     return out
 
 
-def apply_platt(logits: np.ndarray, params: dict[str, dict[str, float]]) -> np.ndarray:
-    """Calibrated probabilities for a (n, 3) logit matrix."""
-    a = np.array([params[h]["a"] for h in HEADS])
-    b = np.array([params[h]["b"] for h in HEADS])
+def apply_platt(logits: np.ndarray, params: dict[str, dict[str, float]],
+                heads: Sequence[str]) -> np.ndarray:
+    """Calibrated probabilities for an (n, heads) logit matrix."""
+    a = np.array([params[h]["a"] for h in heads])
+    b = np.array([params[h]["b"] for h in heads])
     return 1.0 / (1.0 + np.exp(-(logits * a + b)))
 
 
-def best_thresholds(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+def best_thresholds(probs: np.ndarray, labels: np.ndarray,
+                    heads: Sequence[str]) -> dict[str, float]:
     """Per head, the probability cut-off with the best F1 on these rows (0.5 if undefined)."""
     out: dict[str, float] = {}
-    for j, head in enumerate(HEADS):
+    for j, head in enumerate(heads):
         keep = ~np.isnan(labels[:, j])
         y = labels[keep, j].astype(int)
         if y.sum() == 0:

@@ -3,7 +3,7 @@ shipped model."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -15,6 +15,11 @@ class TrainConfig:
     (a 2-layer random encoder with MiniLM's vocabulary, for tests), or a path to a Hugging
     Face checkpoint directory on disk.
 
+    `heads` names the heads to learn, in order; `None` learns every label column the data
+    has (`triage.records.label_columns`: ours and the data scientist's own, e.g.
+    `legal_threat`). `head_descriptions` says what a head means, for the manifest; a head
+    without one gets ours (`triage.heads.DESCRIPTIONS`) or none.
+
     `consistency_weight` > 0 adds, for every training batch, a counterfactual copy of each
     message (another name, place, spelling or dialect; `training/augment.py`) trained on
     the same labels, plus that weight times the mean squared difference between the two
@@ -23,6 +28,8 @@ class TrainConfig:
     """
 
     base_model: str = "minilm"
+    heads: tuple[str, ...] | None = None
+    head_descriptions: dict[str, str] = field(default_factory=dict)
     max_length: int = 128
     epochs: int = 3
     batch_size: int = 16
@@ -44,4 +51,6 @@ class TrainConfig:
     max_chunks: int = 8
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["heads"] = None if self.heads is None else list(self.heads)
+        return out

@@ -19,8 +19,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from training.config import TrainConfig
 from training.data import Split
 from triage.metrics import head_metrics
-from triage.models.manifest import write_manifest
-from triage.heads import DEFAULT_HEADS as HEADS
+from triage.models.manifest import MODEL_FILE, TOKENIZER_FILE, sha256_file, write_manifest
 from triage.textprep import prepare
 
 Log = Callable[[str], None]
@@ -74,6 +73,7 @@ def onnx_logits(path: Path, tokenizer: PreTrainedTokenizerBase, texts: list[str]
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    width = session.get_outputs()[0].shape[1]
     texts = [prepare(t) for t in texts]
     out = []
     for start in range(0, len(texts), 64):
@@ -81,7 +81,7 @@ def onnx_logits(path: Path, tokenizer: PreTrainedTokenizerBase, texts: list[str]
                         max_length=max_length, return_tensors="np")
         out.append(session.run(["logits"], {"input_ids": enc["input_ids"].astype(np.int64),
                                             "attention_mask": enc["attention_mask"].astype(np.int64)})[0])
-    return np.concatenate(out) if out else np.zeros((0, len(HEADS)), np.float32)
+    return np.concatenate(out) if out else np.zeros((0, width), np.float32)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -103,7 +103,7 @@ def parity(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, fp32: Pat
         "max_gap_fp32_vs_int8": float(np.abs(fp32_p - int8_p).max()) if texts else 0.0,
         "auroc": {},
     }
-    for j, head in enumerate(HEADS):
+    for j, head in enumerate(split.heads):
         a = head_metrics(split.labels[:, j], fp32_p[:, j]).auroc
         b = head_metrics(split.labels[:, j], int8_p[:, j]).auroc
         result["auroc"][head] = {"fp32": a, "int8": b,
@@ -126,9 +126,15 @@ def library_versions() -> dict[str, str]:
 
 def export_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
                  splits: dict[str, Split], calibration: dict, thresholds: dict,
-                 config: TrainConfig, out: Path, meta: dict[str, Any], log: Log) -> None:
-    """Write the servable directory: model.onnx (int8 or fp32), tokenizer, hf/, manifest."""
-    fp32, int8 = out / "model-fp32.onnx", out / "model.onnx"
+                 config: TrainConfig, out: Path, meta: dict[str, Any], log: Log, *,
+                 descriptions: dict[str, str] | None = None) -> None:
+    """Write the servable directory: model.onnx (int8 or fp32), tokenizer, hf/, manifest.
+
+    The heads are the splits' label columns, in order (the graph's outputs); `descriptions`
+    says what each means (`head_descriptions` in the manifest).
+    """
+    heads = splits["train"].heads
+    fp32, int8 = out / "model-fp32.onnx", out / MODEL_FILE
     log("exporting to ONNX")
     to_onnx(model, tokenizer, fp32)
     check = splits["heldout"] if splits["heldout"].texts else splits["val"]
@@ -145,21 +151,22 @@ def export_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
         shutil.rmtree(hf)
     model.save_pretrained(hf, safe_serialization=True)
     tokenizer.save_pretrained(hf)
-    shutil.copyfile(hf / "tokenizer.json", out / "tokenizer.json")
+    shutil.copyfile(hf / "tokenizer.json", out / TOKENIZER_FILE)
     created = datetime.now(UTC)
     raw = {
         "name": "triage-minilm" if config.base_model == "minilm" else f"triage-{Path(config.base_model).name}",
         "version": "",
         "created_at": created.isoformat(timespec="seconds"),
-        "heads": list(HEADS),
+        "heads": list(heads),
+        "head_descriptions": {h: (descriptions or {}).get(h, "") for h in heads},
         "max_length": config.max_length,
         "long_text": {"strategy": "chunk-and-max", "stride": config.stride,
                       "max_chunks": config.max_chunks},
-        "onnx": {"file": "model.onnx", "inputs": ["input_ids", "attention_mask"],
+        "onnx": {"file": MODEL_FILE, "inputs": ["input_ids", "attention_mask"],
                  "outputs": ["logits", "probabilities"],
                  "quantization": "int8-dynamic-per-channel" if config.quantize else "none",
                  "fp32_file": "model-fp32.onnx"},
-        "files": {"model.onnx": "", "tokenizer.json": ""},
+        "files": {MODEL_FILE: "", TOKENIZER_FILE: ""},
         "calibration": {"method": "platt", **calibration},
         "thresholds": thresholds,
         "training": meta,
@@ -168,7 +175,5 @@ def export_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
         "library_versions": library_versions(),
     }
     write_manifest(out, raw)
-    from triage.models.manifest import sha256_file
-
     raw["version"] = f"{created:%Y%m%d}-{sha256_file(int8)[:8]}"
     write_manifest(out, raw)

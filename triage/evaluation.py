@@ -4,6 +4,9 @@ Reports AUROC, average precision, F1 at the model's threshold, Brier score and e
 calibration error, as markdown + JSON, a reliability diagram (PNG), the share of rows the
 language gate would send to human triage, and the counterfactual parity check.
 
+Heads are the model's (from its manifest): a data scientist's `legal_threat` is measured like
+ours. A head the file does not label is reported with n = 0 and left out of the plot.
+
 Metrics use the model's calibrated probability for every row, including the few the gate
 flags as unscorable (they are counted and reported separately): a ranking metric over a
 subset chosen by the gate would flatter the model.
@@ -14,7 +17,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,35 +43,43 @@ class EvalResult:
     reliability: dict[str, list[dict]]
     parity: dict[str, Any] | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
+    heads: list[str] = field(default_factory=list)
+
+    @property
+    def labelled_heads(self) -> list[str]:
+        """The heads the file labels (at least one row with a label)."""
+        return [h for h in self.heads or self.overall if self.overall[h]["n"]]
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
 
-def _labels(records: list[Record]) -> np.ndarray:
-    return np.array([[np.nan if r.labels[h] is None else r.labels[h] for h in HEADS]
-                     for r in records], dtype=float).reshape(len(records), len(HEADS))
+def _labels(records: list[Record], heads: Sequence[str]) -> np.ndarray:
+    return np.array([[np.nan if r.labels.get(h) is None else r.labels[h] for h in heads]
+                     for r in records], dtype=float).reshape(len(records), len(heads))
 
 
 def evaluate(scorer: Scorer, records: list[Record], *, parity_rows: int = 200,
              progress: Callable[[int, int], None] | None = None, seed: int = 0) -> EvalResult:
-    """Score `records` and compute every metric; `parity_rows` sampled for the parity check."""
+    """Score `records` and compute every metric, per head of the model; `parity_rows`
+    sampled for the parity check."""
     model = scorer.model
+    heads = scorer.heads
     texts = [r.text for r in records]
-    probs = np.zeros((len(texts), len(HEADS)))
+    probs = np.zeros((len(texts), len(heads)))
     step = 512
     for start in range(0, len(texts), step):
         probs[start:start + step] = model.predict_proba(texts[start:start + step])
         if progress:
             progress(min(start + step, len(texts)), len(texts))
-    labels = _labels(records)
-    thresholds = {h: model.manifest.threshold(h) for h in HEADS} if hasattr(model, "manifest") \
-        else {h: 0.5 for h in HEADS}
+    labels = _labels(records, heads)
+    thresholds = {h: model.manifest.threshold(h) for h in heads} if hasattr(model, "manifest") \
+        else {h: 0.5 for h in heads}
     sources = [str(r.fields.get("source") or "all") for r in records]
 
     def metrics(sel: np.ndarray) -> dict[str, dict]:
         return {h: head_metrics(labels[sel, j], probs[sel, j], thresholds[h]).as_dict()
-                for j, h in enumerate(HEADS)}
+                for j, h in enumerate(heads)}
 
     everything = np.ones(len(records), dtype=bool)
     by_source = {s: metrics(np.array([x == s for x in sources])) for s in sorted(set(sources))}
@@ -78,17 +89,22 @@ def evaluate(scorer: Scorer, records: list[Record], *, parity_rows: int = 200,
             unscorable[source] += 1
     reliability = {h: reliability_bins(labels[~np.isnan(labels[:, j]), j],
                                        probs[~np.isnan(labels[:, j]), j])
-                   for j, h in enumerate(HEADS)}
+                   for j, h in enumerate(heads)}
     parity = None
     if parity_rows:
         sample = random.Random(seed).sample(texts, min(parity_rows, len(texts)))
-        parity = parity_check(sample, model.predict_proba, HEADS).as_dict()
+        parity = parity_check(sample, model.predict_proba, heads).as_dict()
     return EvalResult(scorer.version, len(records), metrics(everything), by_source,
-                      dict(unscorable), reliability, parity, thresholds)
+                      dict(unscorable), reliability, parity, thresholds, list(heads))
 
 
 def _fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.3f}"
+
+
+def _unlabelled(result: EvalResult) -> list[str]:
+    missing = [h for h in result.heads if h not in result.labelled_heads]
+    return [f"Not labelled in this file (no metrics): {', '.join(missing)}.", ""] if missing else []
 
 
 def to_markdown(result: EvalResult, data: str) -> str:
@@ -96,6 +112,7 @@ def to_markdown(result: EvalResult, data: str) -> str:
     lines = [f"# Evaluation of model {result.model_version}", "",
              f"Data: `{data}` ({result.rows} rows). Thresholds: "
              + ", ".join(f"{h} {t:.2f}" for h, t in result.thresholds.items()), "",
+             *_unlabelled(result),
              "| source | head | n | pos | AUROC | AP | F1 | Brier | ECE |",
              "|---|---|---|---|---|---|---|---|---|"]
     groups = [("all", result.overall)] + sorted(result.by_source.items())
@@ -125,14 +142,15 @@ def to_markdown(result: EvalResult, data: str) -> str:
 
 
 def reliability_png(result: EvalResult, path: Path) -> None:
-    """A reliability diagram, one panel per head."""
+    """A reliability diagram, one panel per head the file labels (every head if none)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(HEADS), figsize=(12, 4))
-    for ax, head in zip(axes, HEADS, strict=True):
+    heads = result.labelled_heads or result.heads or list(result.overall)
+    fig, axes = plt.subplots(1, len(heads), figsize=(4 * len(heads), 4), squeeze=False)
+    for ax, head in zip(axes[0], heads, strict=True):
         bins = result.reliability[head]
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1)
         if bins:

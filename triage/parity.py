@@ -28,7 +28,8 @@ _DIALECT = [(r"\byou all\b", "y'all"), (r"\bgoing to\b", "gonna"), (r"\bwant to\
 # kinds compared among their own copies (spread over names, say), not with the original
 GROUPED = ("name", "place", "name_in_text", "place_in_text", "name_uncued")
 
-Scorer = Callable[[list[str]], np.ndarray]
+# Probabilities for a list of texts, one column per head (e.g. a model's `predict_proba`).
+ScoreFn = Callable[[list[str]], np.ndarray]
 
 
 def counterfactuals(text: str) -> list[tuple[str, str]]:
@@ -72,7 +73,7 @@ class ParityReport:
         return self.__dict__.copy()
 
 
-def parity_check(texts: Sequence[str], score: Scorer, heads: Sequence[str],
+def parity_check(texts: Sequence[str], score: ScoreFn, heads: Sequence[str],
                  tolerance: float = 0.05, worst: int = 10) -> ParityReport:
     """Score each text and its counterfactuals; report movements above `tolerance`.
 

@@ -4,24 +4,28 @@ JSON rows do not promise a type per field: a column may be all null in one chunk
 in the next, or hold numbers in one row and text in another. Within a chunk, a column whose
 values Arrow cannot hold in one type is kept as JSON text; across chunks, types are unified
 (null -> anything, int -> float, ...) and a column that cannot be unified becomes text.
+An output with no rows at all still has the columns scoring adds: one per head of the model,
+then the verdict (`score_schema`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from triage.heads import DEFAULT_HEADS as HEADS
-
 from .sinks import to_jsonable
 
-SCORE_SCHEMA = pa.schema([*(pa.field(h, pa.float64()) for h in HEADS),
-                          pa.field("scorable", pa.bool_()), pa.field("reason", pa.string()),
-                          pa.field("model_version", pa.string())])
+
+def score_schema(heads: Sequence[str]) -> pa.Schema:
+    """The columns scoring adds, typed: a float per head of the model, then the verdict."""
+    return pa.schema([*(pa.field(h, pa.float64()) for h in heads),
+                      pa.field("scorable", pa.bool_()), pa.field("reason", pa.string()),
+                      pa.field("model_version", pa.string())])
 
 
 def as_text(value: Any) -> str | None:
@@ -47,10 +51,11 @@ def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table({name: to_array([row.get(name) for row in rows]) for name in names})
 
 
-def unified_schema(schemas: list[pa.Schema]) -> pa.Schema:
-    """One schema for all segments: promoted where Arrow can, text where it cannot."""
+def unified_schema(schemas: list[pa.Schema], heads: Sequence[str] = ()) -> pa.Schema:
+    """One schema for all segments: promoted where Arrow can, text where it cannot (no
+    segments: the score columns of `heads`)."""
     if not schemas:
-        return SCORE_SCHEMA
+        return score_schema(heads)
     try:
         return pa.unify_schemas(schemas, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -86,9 +91,10 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
-def merge_segments(segments: list[Path], out: Path) -> None:
-    """Write the segments, in order, as the row groups of one Parquet file."""
-    schema = unified_schema([pq.read_schema(s) for s in segments])
+def merge_segments(segments: list[Path], out: Path, heads: Sequence[str] = ()) -> None:
+    """Write the segments, in order, as the row groups of one Parquet file (with no segments,
+    an empty file with the score columns of `heads`)."""
+    schema = unified_schema([pq.read_schema(s) for s in segments], heads)
     with pq.ParquetWriter(out, schema) as writer:
         for segment in segments:
             writer.write_table(conform(pq.read_table(segment), schema))

@@ -110,7 +110,8 @@ class Run:
         self.counts: Counter[str] = Counter()
         self.skips_shown = 0
         fresh = not self._resume_point()
-        self.sink: Sink = open_sink(options.output, self.fmt_out, fresh=fresh)
+        self.sink: Sink = open_sink(options.output, self.fmt_out, fresh=fresh,
+                                    heads=scorer.heads)
         self.rejects = self._rejects_sink(fresh)
         if not fresh:
             self.sink.restore(self.journal.output_state)

@@ -259,7 +259,7 @@ def score_with_ray(options: BatchOptions, model_dir: Path, ray_options: RayOptio
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
-    run = RayRun(ray, options, ray_options, target, log)
+    run = RayRun(ray, options, ray_options, target, log, heads)
     return run.execute(model_dir, fmt_in, fmt_out, columns)
 
 
@@ -267,9 +267,9 @@ class RayRun:
     """One Ray job: the pipeline in a thread, the driver draining the tally meanwhile."""
 
     def __init__(self, ray: Any, options: BatchOptions, ray_options: RayOptions,
-                 target: Target, log: Log) -> None:
+                 target: Target, log: Log, heads: tuple[str, ...] = ()) -> None:
         self.ray, self.options, self.ray_options = ray, options, ray_options
-        self.target, self.log = target, log
+        self.target, self.log, self.heads = target, log, heads
         self.rejects = None
         if options.rejects:
             path = Path(options.rejects)
@@ -390,15 +390,18 @@ class RayRun:
             self.rejects.publish()
         target = self.target
         if target.single is not None:
-            join_shards(Path(target.shards), target.single, fmt, columns, target.gz)
+            join_shards(Path(target.shards), target.single, fmt, columns, target.gz,
+                        self.heads)
         elif target.final_dir is not None:
             if target.final_dir.exists():
                 shutil.rmtree(target.final_dir)
             os.replace(target.shards, target.final_dir)
 
 
-def join_shards(shards: Path, out: Path, fmt: str, columns: list[str] | None, gz: bool) -> None:
-    """The shards, in order, as one file, renamed into place; the shards removed."""
+def join_shards(shards: Path, out: Path, fmt: str, columns: list[str] | None, gz: bool,
+                heads: tuple[str, ...] = ()) -> None:
+    """The shards, in order, as one file, renamed into place; the shards removed (`heads`:
+    the model's, the columns of an empty Parquet output)."""
     import gzip
 
     from .arrow import merge_segments
@@ -406,7 +409,7 @@ def join_shards(shards: Path, out: Path, fmt: str, columns: list[str] | None, gz
     files = sorted(p for p in shards.iterdir() if p.is_file()) if shards.exists() else []
     temp = out.with_name(out.name + ".part")
     if fmt == "parquet":
-        merge_segments([f for f in files if f.stat().st_size], temp)
+        merge_segments([f for f in files if f.stat().st_size], temp, heads)
     else:
         with open(temp, "wb") as handle:
             header = RowEncoder(fmt, columns).header()

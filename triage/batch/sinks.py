@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -184,10 +185,14 @@ class StreamSink:
 
 
 class ParquetSink:
-    """One Parquet segment per chunk under `<path>.parts/`, merged into `<path>` at the end."""
+    """One Parquet segment per chunk under `<path>.parts/`, merged into `<path>` at the end.
 
-    def __init__(self, path: Path, *, fresh: bool) -> None:
+    `heads` are the model's: an output with no rows still gets their columns.
+    """
+
+    def __init__(self, path: Path, *, fresh: bool, heads: Sequence[str] = ()) -> None:
         self.path = path
+        self.heads = tuple(heads)
         self.parts = path.with_name(path.name + ".parts")
         if fresh and self.parts.exists():
             shutil.rmtree(self.parts)
@@ -227,7 +232,7 @@ class ParquetSink:
             return
         segments = [self.parts / f"{i:08d}.parquet" for i in range(self.count)]
         temp = self.path.with_name(self.path.name + ".tmp")
-        merge_segments(segments, temp)
+        merge_segments(segments, temp, self.heads)
         os.replace(temp, self.path)
         shutil.rmtree(self.parts)
 
@@ -238,10 +243,12 @@ class ParquetSink:
         shutil.rmtree(self.parts, ignore_errors=True)
 
 
-def open_sink(path: str | Path | None, fmt: str, *, fresh: bool = True) -> Sink:
+def open_sink(path: str | Path | None, fmt: str, *, fresh: bool = True,
+              heads: Sequence[str] = ()) -> Sink:
     """A sink for `path` (`None` or `-`: standard output) in format `fmt`.
 
-    `fresh=False` keeps what an interrupted run left, for `restore()`.
+    `fresh=False` keeps what an interrupted run left, for `restore()`; `heads` are the
+    model's (the columns of an empty Parquet output).
     """
     if path is None or str(path) == "-":
         if fmt == "parquet":
@@ -250,5 +257,5 @@ def open_sink(path: str | Path | None, fmt: str, *, fresh: bool = True) -> Sink:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
-        return ParquetSink(path, fresh=fresh)
+        return ParquetSink(path, fresh=fresh, heads=heads)
     return TextSink(path, RowEncoder(fmt), gz=path.suffix == ".gz", fresh=fresh)

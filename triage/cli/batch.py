@@ -90,8 +90,9 @@ def score_cmd(
 ) -> None:
     """Score one message (--text) or every row of a file, keeping every input field.
 
-    A file's rows come out in input order with `frustration`, `churn_risk`, `urgency`,
-    `scorable`, `reason` and `model_version` added. Progress and the summary go to stderr;
+    A file's rows come out in input order with a column per head of the model (ours:
+    `frustration`, `churn_risk`, `urgency`; a data scientist's model may add e.g.
+    `legal_threat`), then `scorable`, `reason` and `model_version`. Progress and the summary go to stderr;
     with -o, the summary is also printed to stdout as JSON.
     """
     if (text is None) == (file is None):

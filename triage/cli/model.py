@@ -9,6 +9,27 @@ from typing import Annotated
 import typer
 
 from triage.cli.common import emit, errors_to_exit, log, settings
+from triage.errors import InputError, ModelError
+from triage.heads import check_head, check_heads
+
+
+def parse_heads(value: str | None) -> tuple[str, ...] | None:
+    """`--heads a,b,c` as checked head names (None: every label column of the data)."""
+    if value is None or not value.strip():
+        return None
+    return check_heads(name.strip() for name in value.split(",") if name.strip())
+
+
+def parse_descriptions(values: list[str] | None) -> dict[str, str]:
+    """`--head-description name="what it means"` (repeatable) as `{name: meaning}`."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        name, sep, text = value.partition("=")
+        if not sep or not text.strip():
+            raise InputError(f"--head-description {value!r} is not NAME=TEXT; write e.g. "
+                             '--head-description legal_threat="threatens legal action"')
+        out[check_head(name.strip())] = text.strip()
+    return out
 
 
 @errors_to_exit
@@ -16,6 +37,13 @@ def train_cmd(
     data: Annotated[Path, typer.Argument(help="Labelled tickets: a .jsonl/.csv file or a folder.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
     base: Annotated[str, typer.Option(help="'minilm', 'tiny' or a checkpoint dir.")] = "minilm",
+    heads: Annotated[str | None, typer.Option(
+        envvar="TRIAGE_TRAIN_HEADS",
+        help="Heads to learn, comma-separated, e.g. frustration,urgency,legal_threat "
+             "(default: every label column of the data).")] = None,
+    head_description: Annotated[list[str] | None, typer.Option(
+        help='What a head means, NAME="TEXT" (repeatable), e.g. '
+             'legal_threat="threatens legal action"; written to the manifest.')] = None,
     epochs: Annotated[int, typer.Option(envvar="TRIAGE_TRAIN_EPOCHS")] = 3,
     batch_size: Annotated[int, typer.Option()] = 16,
     learning_rate: Annotated[float, typer.Option()] = 8e-5,
@@ -29,10 +57,23 @@ def train_cmd(
     compare: Annotated[Path | None, typer.Option(help="Model to compare against "
                                                  "(default: the current default model).")] = None,
 ) -> None:
-    """Fine-tune, calibrate and export a model; the report says if it beats the current one."""
-    from training import TrainConfig, train
+    """Fine-tune, calibrate and export a model; the report says if it beats the current one.
 
-    config = TrainConfig(base_model=base, epochs=epochs, batch_size=batch_size,
+    Every label column of the data (0/1/empty) becomes a head unless --heads picks some.
+    """
+    from training.config import TrainConfig
+    from training.data import check_descriptions, choose_heads
+
+    chosen, descriptions = parse_heads(heads), parse_descriptions(head_description)
+    check_descriptions(descriptions, choose_heads(data, chosen))  # before torch loads
+    try:
+        from training import train
+    except ImportError as exc:
+        raise ModelError(f"training needs the train extra ({exc.name} is missing); run "
+                         "`pip install '.[train]'`") from exc
+
+    config = TrainConfig(base_model=base, heads=chosen, head_descriptions=descriptions,
+                         epochs=epochs, batch_size=batch_size,
                          learning_rate=learning_rate, max_length=max_length, seed=seed,
                          contrastive_epochs=contrastive_epochs, max_steps=max_steps)
     if consistency_weight is not None:
@@ -50,14 +91,20 @@ def eval_cmd(
     out: Annotated[Path, typer.Option(help="Where to write eval.md/json/png.")] = Path("eval-report"),
     parity_rows: Annotated[int, typer.Option(help="Messages sampled for the parity check.")] = 200,
 ) -> None:
-    """Per head and per source: AUROC, AP, F1, Brier, ECE; reliability PNG; parity check."""
+    """Per head of the model and per source: AUROC, AP, F1, Brier, ECE; reliability PNG;
+    parity check."""
     from triage.assembly import build_scorer
     from triage.evaluation import evaluate, write_reports
-    from triage.records import read_records
+    from triage.records import iter_rows, label_columns, read_records
 
     scorer = build_scorer(settings(), model_dir=model)
     records = read_records(data, heads=scorer.heads)
-    log(f"evaluating {len(records)} rows with model {scorer.version}")
+    log(f"evaluating {len(records)} rows with model {scorer.version} "
+        f"(heads: {', '.join(scorer.heads)})")
+    unscored = [h for h in label_columns(row for _, row in iter_rows(data))
+                if h not in scorer.heads]
+    if unscored:
+        log(f"the file labels {unscored}, which this model does not score; left out")
     result = evaluate(scorer, records, parity_rows=parity_rows,
                       progress=lambda done, total: log(f"  scored {done}/{total}")
                       if done % 4096 < 512 or done == total else None)

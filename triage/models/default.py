@@ -4,7 +4,8 @@
 model. Otherwise, for the default location only, it trains one from the project's own
 labelled samples (needs the `train` extra; about 3 minutes on 2 idle cores), builds it in a
 temporary directory beside the target and renames it into place, under a lock file so that
-two processes never build at once.
+two processes never build at once. It scores exactly our three heads (`DEFAULT_HEADS`),
+whatever other label columns the samples may come to hold.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from triage.errors import ManifestError, ModelError
+from triage.heads import DEFAULT_HEADS
 from triage.models.manifest import load_manifest
 from triage.settings import Settings
 
@@ -66,7 +68,7 @@ def build_default(data: Path, target: Path, log: Callable[[str], None]) -> Path:
     log(f"building the default model from {data} into {target} (one-off, a few minutes)")
     work = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
     try:
-        train(TrainConfig(), data, work, log=log)
+        train(TrainConfig(heads=DEFAULT_HEADS), data, work, log=log)
         shutil.rmtree(work / "checkpoints", ignore_errors=True)
         if target.exists():
             shutil.rmtree(target)

@@ -10,7 +10,7 @@ Then it verifies: no ticket claimed twice (by case number, across agents, and by
 of `claimed` audit entries), none lost (every ticket created is resolved), no errors.
 Backends run interleaved (SQLite, PostgreSQL, PostgreSQL, SQLite, ...).
 
-    python bench/queue.py [--model DIR] [--quick] [--pg-url URL]
+    python bench/queue_claims.py [--model DIR] [--quick] [--pg-url URL]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
-# Run as a script, this file's folder would shadow the standard library's `queue` and `http`.
+# Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))

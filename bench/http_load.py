@@ -10,7 +10,7 @@ cell's turn sends a bounded number of requests within a time limit. Reported per
 p50/p95/p99 latency and requests/s (median and min-max over rounds), errors, and the peak
 RSS of each server. The client shares the 2 cores with the server; its CPU time is recorded.
 
-    python bench/http.py [--model DIR] [--quick]
+    python bench/http_load.py [--model DIR] [--quick]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
-# Run as a script, this file's folder would shadow the standard library's `queue` and `http`.
+# Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
