@@ -3,6 +3,7 @@ scenario over HTTP: keys, three tickets, the queue, a claim, resolution, feedbac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -36,14 +37,15 @@ def cli(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
-@pytest.fixture
-def server(tmp_path: Path, tiny_model_dir: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+@contextlib.contextmanager
+def running_server(tmp_path: Path, model_dir: Path, env_extra: dict[str, str] | None = None
+                   ) -> Iterator[tuple[str, dict[str, str], Path]]:
     """`triage serve` on a free loopback port; yields (base URL, env, log file)."""
     port = free_port()
     env = {**os.environ, "TRIAGE_HOME": str(tmp_path / "home"),
-           "TRIAGE_MODEL_DIR": str(tiny_model_dir), "TRIAGE_PORT": str(port),
+           "TRIAGE_MODEL_DIR": str(model_dir), "TRIAGE_PORT": str(port),
            "TRIAGE_HOST": "127.0.0.1", "TRIAGE_THREADS": "1", "TRIAGE_SWEEP_SECONDS": "1",
-           "TRIAGE_LOG_LEVEL": "info"}
+           "TRIAGE_LOG_LEVEL": "info", **(env_extra or {})}
     env.pop("TRIAGE_DATABASE_URL", None)
     log_path = tmp_path / "serve.log"
     with open(log_path, "w") as log:
@@ -59,6 +61,13 @@ def server(tmp_path: Path, tiny_model_dir: Path) -> Iterator[tuple[str, dict[str
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def server(tmp_path: Path, tiny_model_dir: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """`triage serve` over the tiny model; yields (base URL, env, log file)."""
+    with running_server(tmp_path, tiny_model_dir) as running:
+        yield running
 
 
 def _wait_ready(base: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:

@@ -107,20 +107,39 @@ def export_labels_cmd(
         help="Also mark messages whose case got CSAT 1-2 as frustration=1 (when no agent "
              "labelled frustration).")] = False,
 ) -> None:
-    """Write agents' label corrections as a labelled-ticket file for `triage train`."""
+    """Write agents' label corrections as a labelled-ticket file for `triage train`.
+
+    Each row has a column for every head of the model in use (TRIAGE_MODEL_DIR) and every
+    head an agent labelled; empty where nobody gave an opinion.
+    """
     from triage.cases import export_labels
 
-    db = _database(settings(), migrate=True)
+    s = settings()
+    db = _database(s, migrate=True)
+    heads = _model_heads(s)
     if out is None:
-        n = export_labels(db, sys.stdout, csat_as_frustration=csat_as_frustration)
+        n = export_labels(db, sys.stdout, csat_as_frustration=csat_as_frustration,
+                          heads=heads)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".partial")
         with open(tmp, "w", encoding="utf-8") as handle:
-            n = export_labels(db, handle, csat_as_frustration=csat_as_frustration)
+            n = export_labels(db, handle, csat_as_frustration=csat_as_frustration,
+                              heads=heads)
         tmp.replace(out)
     db.close()
     log(f"exported {n} labelled message(s)" + (f" to {out}" if out else ""))
+
+
+def _model_heads(s: Settings) -> tuple[str, ...]:
+    """The heads of the model in use, from its manifest; none when there is no model yet."""
+    from triage.errors import ManifestError
+    from triage.models.manifest import load_manifest
+
+    try:
+        return load_manifest(s.resolved_model_dir(), verify_hashes=False).heads
+    except ManifestError:
+        return ()
 
 
 def _database(s: Settings, *, migrate: bool = False) -> Database:

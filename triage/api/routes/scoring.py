@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from triage.api.deps import AnyKey, ServiceDep
 from triage.api.schemas import ErrorOut, ModelOut, ScoreRequest, ScoreResponse
 from triage.errors import InputError, TriageError
+from triage.heads import describe
 
 router = APIRouter(prefix="/v1", tags=["scoring"],
                    responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})
@@ -43,6 +44,8 @@ def model(key: AnyKey, service: ServiceDep) -> dict[str, Any]:
     """The model's manifest and the priority policy in use."""
     manifest = getattr(getattr(service.scorer, "model", None), "manifest", None)
     raw = dict(manifest.raw) if manifest is not None else {"version": service.scorer.version}
+    raw.setdefault("heads", list(service.scorer.heads))
+    raw.setdefault("head_descriptions", {h: describe(h) for h in service.scorer.heads})
     if service.model_error:
         raw["error"] = service.model_error
     return {"model_version": service.scorer.version, "manifest": raw,
