@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     sweep_seconds: float = 15.0
     auto_migrate: bool = True
     priority_policy: dict[str, Any] | None = None
+    build_config: dict[str, Any] | None = None
 
     def resolved_model_dir(self) -> Path:
         """The model directory in use: `TRIAGE_MODEL_DIR`, else `<home>/models/default`."""

@@ -1,7 +1,9 @@
 """The FastAPI application: `create_app(settings)` builds one; `triage serve` runs it.
 
 The model and the store are opened once, in the lifespan, and put on `app.state.service`.
-A background task returns expired leases to the queue and re-evaluates tickets whose SLA
+While the default model is still being built (first start), scoring and intake answer 503
+with Retry-After and a watch task starts serving the model when it is ready. A background
+task returns expired leases to the queue and re-evaluates tickets whose SLA
 clock moved them (every TRIAGE_SWEEP_SECONDS; 0 turns it off).
 """
 
@@ -20,8 +22,10 @@ from triage import __version__
 from triage.api import handlers
 from triage.api.middleware import middleware_stack
 from triage.api.routes import ROUTERS
-from triage.api.service import Service, start
+from triage.api.service import Service, UnavailableScorer, load_scorer, start
 from triage.api.telemetry import Telemetry
+from triage.models.default import is_valid
+from triage.models.progress import FAILED
 from triage.scoring import Scorer
 from triage.settings import Settings
 
@@ -41,14 +45,15 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await run_in_threadpool(start, settings, scorer, telemetry, clock)
         app.state.service = service
-        sweeper = _start_sweeper(service, settings.sweep_seconds)
+        tasks = [t for t in (_start_sweeper(service, settings.sweep_seconds),
+                             _start_model_watch(service)) if t is not None]
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
             app.state.service = None
             service.close()
 
@@ -82,3 +87,25 @@ def _start_sweeper(service: Service, every: float) -> asyncio.Task[None] | None:
                 log.exception("queue sweep failed")
 
     return asyncio.create_task(loop(), name="triage-sweeper")
+
+
+def _start_model_watch(service: Service, every: float = 1.0) -> asyncio.Task[None] | None:
+    """While the default model is built elsewhere, wait for it and start serving it."""
+    if not service.building:
+        return None
+
+    async def loop() -> None:
+        while service.building:
+            await asyncio.sleep(every)
+            path = service.settings.resolved_model_dir()
+            status = service.scorer.status()  # type: ignore[attr-defined]
+            if is_valid(path):
+                scorer, error = await run_in_threadpool(load_scorer, service.settings)
+                service.use_scorer(scorer, error)
+                log.info("model %s ready: scoring and intake open", scorer.version)
+            elif status["state"] == FAILED:
+                error = f"the model build failed: {status.get('error', 'see the server log')}"
+                service.use_scorer(UnavailableScorer(error), error)
+                log.error("%s", error)
+
+    return asyncio.create_task(loop(), name="triage-model-watch")
