@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
             service.close()
 
     app = FastAPI(title="triage", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)  # routes/docs.py
     app.state.telemetry = telemetry
     app.state.service = None
     handlers.install(app)
