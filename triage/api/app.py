@@ -26,6 +26,7 @@ from triage.api.service import Service, UnavailableScorer, load_scorer, start
 from triage.api.telemetry import Telemetry
 from triage.models.default import is_valid
 from triage.models.progress import FAILED
+from triage.priority import POLICY_VERSION
 from triage.scoring import Scorer
 from triage.settings import Settings
 
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await run_in_threadpool(start, settings, scorer, telemetry, clock)
         app.state.service = service
+        telemetry.watch_build(lambda: {"version": __version__, "policy": POLICY_VERSION,
+                                       "model_version": service.scorer.version})
         tasks = [t for t in (_start_sweeper(service, settings.sweep_seconds),
                              _start_model_watch(service)) if t is not None]
         try:
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
                     await task
             app.state.service = None
             service.close()
+            telemetry.worker_exited()
 
     app = FastAPI(title="triage", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)  # routes/docs.py

@@ -42,11 +42,13 @@ def serve_cmd(
     overrides = {"model_dir": model_dir, "database_url": database_url}
     s = settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     level = log_level or s.log_level
-    logging.config.dictConfig(log_config(level))  # the build's lines go through it too
     revision = _database(s).migrate()
     log(f"database {_safe_url(s.resolved_database_url())} at migration {revision}")
+    logging.config.dictConfig(log_config(level))  # the build's lines go through it too
     build = _start_model(s)
     workers = workers or s.workers
+    if workers > 1:
+        _multiprocess_metrics(s)
     # each worker process reads these; TRIAGE_WORKERS lets it size its inference slots
     os.environ.update(TRIAGE_MODEL_DIR=str(s.resolved_model_dir()), TRIAGE_AUTO_MIGRATE="false",
                       TRIAGE_DATABASE_URL=s.resolved_database_url(),
@@ -54,7 +56,10 @@ def serve_cmd(
     try:
         uvicorn.run("triage.api.app:app_from_env", factory=True, host=host or s.host,
                     port=port or s.port, workers=workers, log_config=log_config(level),
-                    log_level=level, timeout_graceful_shutdown=10, server_header=False)
+                    log_level=level, timeout_graceful_shutdown=10, server_header=False,
+                    # a worker importing onnxruntime on a busy machine can miss uvicorn's
+                    # 5 s ping and be killed and restarted over and over
+                    timeout_worker_healthcheck=30)
     finally:
         if build is not None:
             build.stop()
@@ -154,6 +159,20 @@ def _start_model(s: Settings):  # type: ignore[no-untyped-def]
                          f"with: triage train data/samples --out {path}, or set "
                          "TRIAGE_MODEL_DIR to a built model directory") from exc
     return build.start(s, logging.getLogger("triage.build").info)
+
+
+def _multiprocess_metrics(s: Settings) -> None:
+    """Let every worker's metrics add up in one scrape: a metrics folder, emptied now.
+
+    PROMETHEUS_MULTIPROC_DIR when set (its *.db files are removed: they belong to the
+    previous run), else `<home>/metrics`.
+    """
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or s.home / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    log(f"metrics of all workers add up through {folder}")
 
 
 def _safe_url(url: str) -> str:

@@ -53,5 +53,5 @@ def readyz(service: ServiceDep) -> Any:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    registry = request.app.state.telemetry.registry
+    registry = request.app.state.telemetry.scrape_registry()
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
