@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from triage import __version__
 from triage.api import handlers
 from triage.api.middleware import middleware_stack
+from triage.api.requestlog import RequestId
 from triage.api.routes import ROUTERS
 from triage.api.service import Service, UnavailableScorer, load_scorer, start
 from triage.api.telemetry import Telemetry
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
     handlers.install(app)
     middleware_stack(app, max_bytes=settings.max_body_bytes,
                      max_in_flight=settings.max_in_flight, telemetry=telemetry)
+    app.add_middleware(RequestId)  # outermost: every response and log line has the id
     for router in ROUTERS:
         app.include_router(router)
     return app

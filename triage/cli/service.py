@@ -16,6 +16,7 @@ from triage.cli.common import emit, errors_to_exit, log, settings
 from triage.errors import ModelError
 from triage.settings import Settings
 
+serve_log = logging.getLogger("triage.serve")
 keys_app = typer.Typer(help="Create, list and revoke API keys (stored hashed).",
                        no_args_is_help=True)
 
@@ -42,9 +43,10 @@ def serve_cmd(
     overrides = {"model_dir": model_dir, "database_url": database_url}
     s = settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     level = log_level or s.log_level
+    logging.config.dictConfig(log_config(level, s.log_format))  # the build's lines too
     revision = _database(s).migrate()
-    log(f"database {_safe_url(s.resolved_database_url())} at migration {revision}")
-    logging.config.dictConfig(log_config(level))  # the build's lines go through it too
+    serve_log.info("database %s at migration %s", _safe_url(s.resolved_database_url()),
+                   revision)
     build = _start_model(s)
     workers = workers or s.workers
     if workers > 1:
@@ -55,7 +57,8 @@ def serve_cmd(
                       TRIAGE_WORKERS=str(workers))
     try:
         uvicorn.run("triage.api.app:app_from_env", factory=True, host=host or s.host,
-                    port=port or s.port, workers=workers, log_config=log_config(level),
+                    port=port or s.port, workers=workers,
+                    log_config=log_config(level, s.log_format),
                     log_level=level, timeout_graceful_shutdown=10, server_header=False,
                     # a worker importing onnxruntime on a busy machine can miss uvicorn's
                     # 5 s ping and be killed and restarted over and over
@@ -172,7 +175,7 @@ def _multiprocess_metrics(s: Settings) -> None:
     for stale in folder.glob("*.db"):
         stale.unlink()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-    log(f"metrics of all workers add up through {folder}")
+    serve_log.info("metrics of all workers add up through %s", folder)
 
 
 def _safe_url(url: str) -> str:
