@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +26,7 @@ from triage.api.requestlog import RequestId
 from triage.api.routes import ROUTERS
 from triage.api.service import Service, UnavailableScorer, load_scorer, start
 from triage.api.telemetry import Telemetry
+from triage.api.tracing import Tracing
 from triage.models.default import is_valid
 from triage.models.progress import FAILED
 from triage.priority import POLICY_VERSION
@@ -38,15 +40,20 @@ one explainable queue for human agents. Send `Authorization: Bearer <key>` (crea
 
 
 def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None,
-               clock: Callable[[], datetime] | None = None) -> FastAPI:
-    """A new app. `scorer` replaces loading the model from `settings` (tests, embedding)."""
+               clock: Callable[[], datetime] | None = None,
+               span_exporter: Any = None) -> FastAPI:
+    """A new app. `scorer` replaces loading the model from `settings` (tests, embedding);
+    `span_exporter` turns tracing on with that OpenTelemetry exporter (else OTEL_* decide).
+    """
     settings = settings or Settings()
     telemetry = Telemetry()
+    tracing = Tracing(span_exporter)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await run_in_threadpool(start, settings, scorer, telemetry, clock)
         app.state.service = service
+        tracing.trace_engine(service.db.engine)
         telemetry.watch_build(lambda: {"version": __version__, "policy": POLICY_VERSION,
                                        "model_version": service.scorer.version})
         tasks = [t for t in (_start_sweeper(service, settings.sweep_seconds),
@@ -61,6 +68,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
             app.state.service = None
             service.close()
             telemetry.worker_exited()
+            tracing.close()
 
     app = FastAPI(title="triage", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)  # routes/docs.py
@@ -72,6 +80,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
     app.add_middleware(RequestId)  # outermost: every response and log line has the id
     for router in ROUTERS:
         app.include_router(router)
+    tracing.install(app)
     return app
 
 
