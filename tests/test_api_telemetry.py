@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -95,3 +96,30 @@ def test_telemetry_two_workers_add_up_in_every_scrape(two_workers: tuple[str, Pa
         text = httpx.get(f"{base}/metrics", timeout=10).text
         assert _count(text, "/healthz") == 80
         assert "triage_build_info{" in text
+
+
+def test_telemetry_waits_and_sla_breaches_per_lane(tmp_path: Path, database_url: str,
+                                                   keyword_scorer: Scorer, clock: Any) -> None:
+    from datetime import timedelta
+
+    from triage.keys import create_key
+
+    settings = Settings(home=tmp_path, database_url=database_url, sweep_seconds=0,
+                        auto_migrate=False)
+    app = create_app(settings, scorer=keyword_scorer, clock=clock)
+    with TestClient(app) as client:
+        key = create_key(client.app.state.service.db, "alice", "agent")[0]  # type: ignore[attr-defined]
+        auth = {"Authorization": f"Bearer {key}"}
+        for hours, tier in ((3, "gold"), (0, "standard")):
+            created = (clock.now - timedelta(hours=hours)).isoformat()
+            r = client.post("/v1/tickets", headers=auth, json={
+                "text": "Where is my parcel? It was due on Monday.", "created_at": created,
+                "customer": {"customer_id": f"c-{hours}", "tier": tier}})
+            assert r.status_code == 201, r.text
+        text = client.get("/metrics").text
+    oldest = {lane: float(v) for lane, v in re.findall(
+        r'^triage_queue_oldest_wait_seconds{lane="(\w+)"} (\S+)', text, re.MULTILINE)}
+    breached = {lane: float(v) for lane, v in re.findall(
+        r'^triage_queue_sla_breached{lane="(\w+)"} (\S+)', text, re.MULTILINE)}
+    assert max(oldest.values()) == 3 * 3600
+    assert sum(breached.values()) == 1

@@ -8,6 +8,7 @@ that ships the binary), so those checks skip here with that reason and run where
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -96,3 +97,51 @@ def test_deploy_helm_refuses_what_cannot_work() -> None:
     assert _helm("template", "tr", str(CHART), *SET, "--set", "workers=2").returncode != 0
     assert _helm("template", "tr", str(CHART), *SET,
                  "--set", "model.source=volume").returncode != 0
+
+
+# --- the Grafana dashboard ----------------------------------------------------------------
+
+DASHBOARD = CHART.parents[2] / "deploy" / "grafana" / "triage.json"
+METRIC = re.compile(r"\b((?:triage|process|python)_[a-z_]+)\b")
+
+
+def _queried() -> set[str]:
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets") or []]
+    exprs += [v["query"]["query"] for v in dashboard["templating"]["list"]
+              if isinstance(v.get("query"), dict)]
+    return {m for e in exprs for m in METRIC.findall(e)}
+
+
+def test_deploy_dashboard_covers_what_operators_watch() -> None:
+    wanted = {"triage_queue_depth", "triage_queue_oldest_wait_seconds",
+              "triage_queue_sla_breached", "triage_lease_expiries_total",
+              "triage_unscorable_messages_total", "triage_score_bucket",
+              "triage_request_duration_seconds_bucket",
+              "triage_request_duration_seconds_count", "triage_requests_rejected_total"}
+    assert wanted <= _queried()
+
+
+def test_deploy_dashboard_queries_only_exported_metrics(tmp_path: Path,
+                                                         keyword_scorer: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from triage.api import create_app
+    from triage.keys import create_key
+    from triage.settings import Settings
+
+    app = create_app(Settings(home=tmp_path, sweep_seconds=0, max_body_bytes=4000),
+                     scorer=keyword_scorer)
+    with TestClient(app) as client:
+        key = create_key(client.app.state.service.db, "alice", "agent")[0]  # type: ignore[attr-defined]
+        auth = {"Authorization": f"Bearer {key}"}
+        assert client.post("/v1/tickets", headers=auth, json={
+            "text": "I am furious, the shop is down!", "channel": "email"}).status_code == 201
+        no_words = client.post("/v1/score", headers=auth, json={"text": "!!! ??? ..."})
+        assert no_words.json()["results"][0]["scorable"] is False
+        assert client.post("/v1/score", headers=auth, content=b"x" * 5000).status_code == 413
+        text = client.get("/metrics").text
+    exported = {line.split("{")[0].split(" ")[0] for line in text.splitlines()
+                if line and not line.startswith("#")}
+    missing = sorted(_queried() - exported)
+    assert missing == [], f"the dashboard queries metrics the app does not export: {missing}"

@@ -120,6 +120,7 @@ def start(settings: Settings, scorer: Scorer | None, telemetry: Telemetry,
                   explain_top=settings.explain_top, review_seconds=settings.review_seconds,
                   clock=clock or utcnow, on_score=telemetry.observe_score)
     telemetry.watch_store(cases.depth, cases.lease_expiries)
+    telemetry.watch_waits(cases.waits)
     return Service(settings, db, scorer, cases, policy, model_error, telemetry,
                    KeyCache(settings.key_cache_seconds))
 

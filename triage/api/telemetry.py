@@ -16,6 +16,7 @@ import functools
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,11 @@ class Telemetry:
         multiprocess.MultiProcessCollector(merged, path=self.multiprocess_dir)
         return _Merged(merged, self.live, _WorkerProcesses(Path(self.multiprocess_dir)),
                        PLATFORM_COLLECTOR)
+
+    def watch_waits(self, waits: Callable[[], dict[str, tuple[float, int]]],
+                    ttl: float = 5.0) -> None:
+        """Report per lane the longest wait and the SLA breaches, read at most every `ttl` s."""
+        self.live.register(_WaitCollector(waits, ttl))
 
     def watch_build(self, info: Callable[[], dict[str, str]]) -> None:
         """Report `triage_build_info` with the labels `info()` returns at each scrape."""
@@ -171,3 +177,36 @@ class _Merged(CollectorRegistry):
     def collect(self) -> Iterator[Metric]:
         for part in self.parts:
             yield from part.collect()
+
+
+class _WaitCollector(Collector):
+    def __init__(self, waits: Callable[[], dict[str, tuple[float, int]]], ttl: float) -> None:
+        self.waits = waits
+        self.ttl = ttl
+        self._cached: tuple[float, dict[str, tuple[float, int]]] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            waits = self._read()
+        except TriageError as exc:
+            log.warning("metrics: store unavailable (%s)", exc.message)
+            return
+        oldest = GaugeMetricFamily("triage_queue_oldest_wait_seconds", "How long the "
+                                   "longest-waiting queued ticket of each lane has waited",
+                                   labels=["lane"])
+        breached = GaugeMetricFamily("triage_queue_sla_breached", "Queued tickets past their "
+                                     "SLA due time, per lane", labels=["lane"])
+        for lane, (seconds, n) in waits.items():
+            oldest.add_metric([lane], seconds)
+            breached.add_metric([lane], n)
+        yield oldest
+        yield breached
+
+    def _read(self) -> dict[str, tuple[float, int]]:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl:
+            self._cached = (now, self.waits())
+        return self._cached[1]
+
+    def describe(self) -> list[Any]:
+        return []
