@@ -219,6 +219,9 @@ def test_serve_first_start_answers_while_building(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         answers = _poll_until_ready(base, proc, log_path)
+        maps = Path(f"/proc/{proc.pid}/maps")
+        if maps.exists():  # the server itself never loaded torch: only the build child did
+            assert "libtorch" not in maps.read_text()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
