@@ -4,13 +4,16 @@
 # model directory at /models/default.
 #
 #   docker build -t triage .                              # trains the default model from
-#                                                         # data/samples (5-10 min, CPU)
+#                                                         # data/samples: 2 min 49 s on 2
+#                                                         # idle cores, ~50 min on 2 busy ones
 #   docker build -t triage --build-arg MODEL=context .    # uses ./models/default instead
 #   docker run -p 8000:8000 -v triage-data:/var/lib/triage triage
 #
 # Stages: `wheel` builds the triage wheel; `trainer` adds the train extra (torch 2.13.0 CPU
 # from the PyTorch CPU index) and builds the model; `model-context` takes a provided one;
-# the final stage installs only the wheel and copies the chosen model.
+# `model` keeps only what serving loads (model.onnx, tokenizer, manifest, report: not the
+# 91 MB fp32 ONNX, the Hugging Face checkpoint or the training checkpoints); the final stage
+# installs only the wheel and copies that model.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 ARG MODEL=build
@@ -33,8 +36,7 @@ COPY --from=wheel /wheels /wheels
 RUN pip install "$(ls /wheels/triage-*.whl)[train]"
 WORKDIR /src
 COPY data ./data
-RUN triage train data/samples --out /models/default \
-    && rm -rf /models/default/checkpoints /models/default/hf
+RUN triage train data/samples --out /models/default
 
 FROM trainer AS model-build
 
@@ -42,7 +44,12 @@ FROM trainer AS model-build
 FROM scratch AS model-context
 COPY models/default /models/default
 
-FROM model-${MODEL} AS model
+FROM model-${MODEL} AS model-chosen
+
+# --- only the files serving loads ------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS model
+COPY --from=model-chosen /models/default /models/default
+RUN rm -rf /models/default/model-fp32.onnx /models/default/hf /models/default/checkpoints
 
 # --- the serving image ------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS serve

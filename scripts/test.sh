@@ -2,7 +2,7 @@
 # Set up and run the whole test suite (fast and slow tests, SQLite and PostgreSQL, Ray).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TRIAGE_EXTRAS="train,dev,ray" bash scripts/setup.sh
+TRIAGE_EXTRAS="train,dev,ray,otel" bash scripts/setup.sh
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1
 # PostgreSQL at 127.0.0.1:5432 backs the store tests; start it if it is down.

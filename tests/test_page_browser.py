@@ -172,3 +172,31 @@ def test_page_browser_queue_claim_resolve(server: tuple[str, dict[str, str], Pat
     assert page.locator("img").count() == 0
     assert dialogs == []
     assert errors == []
+
+
+@pytest.mark.parametrize(("path", "rendered"), [("/docs", ".swagger-ui .opblock"),
+                                                ("/redoc", "[data-section-id]")])
+def test_page_browser_api_docs_render_offline(server: tuple[str, dict[str, str], Path],  # noqa: F811
+                                              browser_page: tuple[Page, list[str], list[str]],
+                                              path: str, rendered: str) -> None:
+    """The OpenAPI pages draw the API from this server alone: no CDN, no font, no badge.
+
+    ReDoc's menu asks for its vendor's logo; the page's CSP stops that in the browser
+    (failure "csp") before it reaches the network, which is what is checked."""
+    base, _, _ = server
+    page, errors, _ = browser_page
+    requests: list[str] = []
+    blocked: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("requestfailed", lambda request: blocked.append(request.url)
+            if "csp" in (request.failure or "").lower() else None)
+    page.route(re.compile(r"^(?!" + re.escape(base) + r")https?://.*"),
+               lambda route: route.abort())
+    page.goto(f"{base}{path}")
+    expect(page.locator(rendered).first).to_be_visible()
+    expect(page.get_by_text("/v1/tickets").first).to_be_attached()
+    page.wait_for_load_state("networkidle")
+    outside = [url for url in requests if not url.startswith(base) and url not in blocked]
+    assert outside == [], outside
+    assert f"{base}/openapi.json" in requests
+    assert errors == []

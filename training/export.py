@@ -139,12 +139,15 @@ def export_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
     to_onnx(model, tokenizer, fp32)
     check = splits["heldout"] if splits["heldout"].texts else splits["val"]
     if config.quantize:
+        log("quantizing to int8")
         quantize(fp32, int8)
+        log(f"checking ONNX against PyTorch on {len(check.texts)} rows")
         quality = parity(model, tokenizer, fp32, int8, check, config.max_length)
         log(f"parity: max prob gap torch/fp32 {quality['max_gap_torch_vs_fp32']:.2e}, "
             f"fp32/int8 {quality['max_gap_fp32_vs_int8']:.3f}")
     else:
         shutil.copyfile(fp32, int8)
+        log(f"checking ONNX against PyTorch on {len(check.texts)} rows")
         quality = parity(model, tokenizer, fp32, int8, check, config.max_length)
     hf = out / "hf"
     if hf.exists():

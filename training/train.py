@@ -159,7 +159,7 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
     history: list[dict] = []
     best = -1.0
     step = 0
-    started = time.time()
+    started = said = time.time()
     try:
         with tqdm(total=total, desc="fine-tune", unit="step", disable=None) as bar:
             for epoch in range(1, config.epochs + 1):
@@ -186,8 +186,9 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                     step += 1
                     bar.update(1)
                     bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
-                    if bar.disable and step % 50 == 0:
-                        elapsed = time.time() - started
+                    if bar.disable and (step % 50 == 0 or time.time() - said >= 10):
+                        said = time.time()  # a line at least every 10 s on slow machines
+                        elapsed = said - started
                         log(f"step {step}/{total}, loss {np.mean(losses[-50:]):.4f}, "
                             f"{elapsed:.0f}s, ETA {elapsed / step * (total - step):.0f}s")
                     if step >= total:
@@ -255,6 +256,7 @@ def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print
     history = fit(model, tokenizer, splits, config, output_dir, log)
     best_dir = output_dir / "checkpoints" / "model-best"
     model, tokenizer = load_base(str(best_dir), heads)
+    log("calibrating on the validation split")
     val_logits = predict_logits(model, tokenizer, splits["val"].texts, config.max_length)
     calibration = fit_platt(val_logits, splits["val"].labels, heads)
     thresholds = best_thresholds(apply_platt(val_logits, calibration, heads),

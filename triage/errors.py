@@ -9,7 +9,8 @@
     │   ├── EmptyText              a message with nothing but white space
     │   └── TextTooLong            a message over the configured size limit (422)
     ├── ModelError                 the model directory cannot be used
-    │   └── ManifestError          manifest missing, unreadable or inconsistent
+    │   ├── ManifestError          manifest missing, unreadable or inconsistent
+    │   └── ModelBuilding          the default model is still being built: retry later
     ├── NotFound                   a ticket, key or case that does not exist
     ├── Conflict                   a state change that is not allowed now (claimed, resolved)
     ├── AuthError                  missing or wrong API key
@@ -89,6 +90,14 @@ class ModelError(TriageError):
 
 class ManifestError(ModelError):
     pass
+
+
+class ModelBuilding(ModelError):
+    """The model is being built (first start): 503 with `Retry-After: retry_after`."""
+
+    def __init__(self, message: str, *, retry_after: int = 30, detail: Any = None) -> None:
+        super().__init__(message, detail=detail)
+        self.retry_after = retry_after
 
 
 class NotFound(TriageError):

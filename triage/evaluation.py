@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from triage.heads import DEFAULT_HEADS as HEADS
 from triage.metrics import head_metrics, reliability_bins
 from triage.parity import parity_check
 from triage.records import Record

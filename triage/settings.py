@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -44,11 +44,13 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = 1
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
     explain_top: int = 3
     review_seconds: int = 60
     sweep_seconds: float = 15.0
     auto_migrate: bool = True
     priority_policy: dict[str, Any] | None = None
+    build_config: dict[str, Any] | None = None
 
     # helpdesk connectors (docs/connectors.md): each is off until its URL, API token and
     # webhook secret are all set. Secrets are SecretStr: never printed or logged.

@@ -3,7 +3,9 @@
 The model and the store are opened once, in the lifespan, and put on `app.state.service`.
 The connectors' outbox worker (write-backs to helpdesks) runs on a thread when a connector
 is configured (TRIAGE_CONNECTOR_WORKER=false leaves it to `triage connectors work`).
-A background task returns expired leases to the queue and re-evaluates tickets whose SLA
+While the default model is still being built (first start), scoring and intake answer 503
+with Retry-After and a watch task starts serving the model when it is ready. A background
+task returns expired leases to the queue and re-evaluates tickets whose SLA
 clock moved them (every TRIAGE_SWEEP_SECONDS; 0 turns it off).
 """
 
@@ -15,6 +17,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -22,9 +25,13 @@ from starlette.concurrency import run_in_threadpool
 from triage import __version__
 from triage.api import handlers
 from triage.api.middleware import middleware_stack
+from triage.api.requestlog import RequestId
 from triage.api.routes import ROUTERS
-from triage.api.state import Service, start
+from triage.api.state import Service, UnavailableScorer, load_scorer, start
 from triage.api.telemetry import Telemetry
+from triage.api.tracing import Tracing
+from triage.models.default import is_valid
+from triage.models.progress import FAILED
 from triage.scoring import Scorer
 from triage.settings import Settings
 
@@ -35,16 +42,24 @@ one explainable queue for human agents. Send `Authorization: Bearer <key>` (crea
 
 
 def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None,
-               clock: Callable[[], datetime] | None = None) -> FastAPI:
-    """A new app. `scorer` replaces loading the model from `settings` (tests, embedding)."""
+               clock: Callable[[], datetime] | None = None,
+               span_exporter: Any = None) -> FastAPI:
+    """A new app. `scorer` replaces loading the model from `settings` (tests, embedding);
+    `span_exporter` turns tracing on with that OpenTelemetry exporter (else OTEL_* decide).
+    """
     settings = settings or Settings()
     telemetry = Telemetry()
+    tracing = Tracing(span_exporter)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await run_in_threadpool(start, settings, scorer, telemetry, clock)
         app.state.service = service
-        sweeper = _start_sweeper(service, settings.sweep_seconds)
+        tracing.trace_engine(service.db.engine)
+        telemetry.watch_build(lambda: {"version": __version__, "policy": service.policy.version,
+                                       "model_version": service.scorer.version})
+        tasks = [t for t in (_start_sweeper(service, settings.sweep_seconds),
+                             _start_model_watch(service)) if t is not None]
         outbox = _start_outbox(service, settings)
         try:
             yield
@@ -52,22 +67,26 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
             if outbox is not None:
                 outbox[0].set()
                 await run_in_threadpool(outbox[1].join, settings.connector_timeout_seconds + 5)
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
             app.state.service = None
             service.close()
+            telemetry.worker_exited()
+            tracing.close()
 
     app = FastAPI(title="triage", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)  # routes/docs.py
     app.state.telemetry = telemetry
     app.state.service = None
     handlers.install(app)
     middleware_stack(app, max_bytes=settings.max_body_bytes,
                      max_in_flight=settings.max_in_flight, telemetry=telemetry)
+    app.add_middleware(RequestId)  # outermost: every response and log line has the id
     for router in ROUTERS:
         app.include_router(router)
+    tracing.install(app)
     return app
 
 
@@ -103,3 +122,25 @@ def _start_sweeper(service: Service, every: float) -> asyncio.Task[None] | None:
                 log.exception("queue sweep failed")
 
     return asyncio.create_task(loop(), name="triage-sweeper")
+
+
+def _start_model_watch(service: Service, every: float = 1.0) -> asyncio.Task[None] | None:
+    """While the default model is built elsewhere, wait for it and start serving it."""
+    if not service.building:
+        return None
+
+    async def loop() -> None:
+        while service.building:
+            await asyncio.sleep(every)
+            path = service.settings.resolved_model_dir()
+            status = service.scorer.status()  # type: ignore[attr-defined]
+            if is_valid(path):
+                scorer, error = await run_in_threadpool(load_scorer, service.settings)
+                service.use_scorer(scorer, error)
+                log.info("model %s ready: scoring and intake open", scorer.version)
+            elif status["state"] == FAILED:
+                error = f"the model build failed: {status.get('error', 'see the server log')}"
+                service.use_scorer(UnavailableScorer(error), error)
+                log.error("%s", error)
+
+    return asyncio.create_task(loop(), name="triage-model-watch")

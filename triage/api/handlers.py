@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from triage.errors import Overloaded, TriageError
+from triage.errors import ModelBuilding, Overloaded, TriageError
 
 log = logging.getLogger("triage.api")
 _HTTP_TYPES = {400: "BadRequest", 401: "AuthError", 403: "Forbidden", 404: "NotFound",
@@ -30,6 +30,8 @@ def error_body(error: str, error_type: str, detail: Any = None) -> dict[str, Any
 async def triage_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TriageError)
     headers = {"Retry-After": "1"} if isinstance(exc, Overloaded) else None
+    if isinstance(exc, ModelBuilding):
+        headers = {"Retry-After": str(exc.retry_after)}
     if exc.status_code in (401, 403):
         headers = {"WWW-Authenticate": "Bearer"}
     if exc.status_code >= 500:

@@ -45,17 +45,26 @@ class RedactingFormatter(logging.Formatter):
         return super().format(masked)
 
 
-def log_config(level: str = "info") -> dict[str, Any]:
-    """A `logging.config.dictConfig` (and uvicorn `log_config`) that masks PII everywhere."""
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+def log_config(level: str = "info", fmt: str = "text") -> dict[str, Any]:
+    """A `logging.config.dictConfig` (and uvicorn `log_config`) that masks PII everywhere.
+
+    `fmt` "json" writes one JSON object per line with the request id
+    (`requestlog.JsonFormatter`); "text" a plain line.
+    """
+    if fmt == "json":
+        formatter: dict[str, Any] = {"()": "triage.api.requestlog.JsonFormatter"}
+    else:
+        formatter = {"()": RedactingFormatter,
+                     "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     handler = {"class": "logging.StreamHandler", "formatter": "masked",
                "stream": "ext://sys.stderr"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"masked": {"()": RedactingFormatter, "fmt": fmt}},
+        "formatters": {"masked": formatter},
         "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
-                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "triage")},
+                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "triage")}
+        | {"alembic": {"level": "WARNING"}},  # not its plugin list at every start
     }

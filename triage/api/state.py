@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from triage import connectors
@@ -20,8 +21,10 @@ from triage.api.telemetry import Telemetry
 from triage.assembly import build_cases, build_policy, build_scorer, build_store
 from triage.cases import Cases, utcnow
 from triage.connectors import Gateway, OutboxWorker
-from triage.errors import ModelError, StoreError, TriageError
+from triage.errors import ModelBuilding, ModelError, StoreError, TriageError
 from triage.keys import KeyCache
+from triage.models.default import is_valid
+from triage.models.progress import BUILDING, duration, read_status
 from triage.priority import PolicyConfig
 from triage.scoring import Score, Scorer
 from triage.settings import Settings
@@ -46,6 +49,42 @@ class UnavailableScorer:
         raise ModelError(f"the model is not loaded: {self.reason}")
 
 
+class PendingScorer:
+    """Stands in while the default model is built: every use raises ModelBuilding (503).
+
+    The refusal carries the build's progress and a Retry-After from its ETA; the app's
+    model watch swaps the real scorer in when the build is done.
+    """
+
+    version = "building"
+    heads: tuple[str, ...] = ()
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def status(self) -> dict[str, Any]:
+        """The build's state, progress (0..1) and ETA in seconds (None when not known)."""
+        status = read_status(self.target) or {"state": BUILDING, "progress": 0.0}
+        return {"state": status["state"], "phase": status.get("phase"),
+                "progress": status.get("progress", 0.0), "eta_s": status.get("eta_s"),
+                **({"error": status["error"]} if "error" in status else {})}
+
+    def refusal(self) -> ModelBuilding:
+        status = self.status()
+        eta = status["eta_s"]
+        left = "time left not known yet" if eta is None else f"about {duration(eta)} left"
+        return ModelBuilding(
+            f"the model is being built (first start): {status['progress']:.0%} done, {left}; "
+            "retry later (GET /readyz shows progress)",
+            retry_after=30 if eta is None else int(min(60, max(5, eta))), detail=status)
+
+    def check(self, text: Any) -> str:
+        raise self.refusal()
+
+    def score(self, texts: Sequence[str], *, explain_top: int = 0) -> list[Score]:
+        raise self.refusal()
+
+
 @dataclass
 class Service:
     settings: Settings
@@ -58,6 +97,17 @@ class Service:
     keys: KeyCache = field(default_factory=lambda: KeyCache(0))
     gateway: Gateway | None = None
     worker: OutboxWorker | None = None
+
+    @property
+    def building(self) -> bool:
+        """True while the default model is still being built (first start)."""
+        return isinstance(self.scorer, PendingScorer)
+
+    def use_scorer(self, scorer: Any, error: str | None = None) -> None:
+        """Serve with `scorer` from now on (the build finished, or failed with `error`)."""
+        self.scorer = scorer
+        self.cases.scorer = scorer
+        self.model_error = error
 
     def close(self) -> None:
         if self.worker is not None:
@@ -82,6 +132,7 @@ def start(settings: Settings, scorer: Scorer | None, telemetry: Telemetry,
                                  on_result=telemetry.observe_webhook)
     worker = connectors.worker(settings, db, clock=clock or utcnow)
     telemetry.watch_outbox(lambda: _outbox_counts(db))
+    telemetry.watch_waits(cases.waits)
     return Service(settings, db, scorer, cases, policy, model_error, telemetry,
                    KeyCache(settings.key_cache_seconds), gateway, worker)
 
@@ -92,6 +143,15 @@ def _outbox_counts(db: Database) -> dict[str, dict[str, int]]:
 
 
 def _load_scorer(settings: Settings) -> tuple[Any, str | None]:
+    path = settings.resolved_model_dir()
+    if not is_valid(path) and (read_status(path) or {}).get("state") == BUILDING:
+        log.info("model at %s is being built; scoring answers 503 until it is ready", path)
+        return PendingScorer(path), None
+    return load_scorer(settings)
+
+
+def load_scorer(settings: Settings) -> tuple[Any, str | None]:
+    """The model of `settings`, or a stand-in that answers 503 with the reason."""
     path = settings.resolved_model_dir()
     threads, slots = inference_shape(settings)
     try:

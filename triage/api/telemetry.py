@@ -1,18 +1,36 @@
 """Prometheus metrics of one app: request latency, scores, queue depth, lease expiries.
 
-Latency and score histograms are counted in-process. Queue depth per lane and the lease
-expiry total are read from the store at scrape time, so they agree across API processes.
-(With several uvicorn workers each process keeps its own histograms; scrape each worker or
-run one worker per container.)
+Latency and score histograms and the counters are counted in-process. Queue depth per lane
+and the lease expiry total are read from the store at scrape time, so they agree across
+API processes. `triage_build_info{version, model_version, policy}` says what is running, and
+the process and platform collectors add memory, CPU, open files and the Python version.
+
+With several workers (`triage serve --workers N`) the server sets PROMETHEUS_MULTIPROC_DIR
+and the client's multiprocess mode adds up every worker's histograms and counters in one
+scrape, whichever worker answers; the process metrics then carry a `pid` label per worker.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
+import re
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    multiprocess,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -27,8 +45,10 @@ SCORE_BUCKETS = tuple(round(0.1 * i, 1) for i in range(1, 11))
 class Telemetry:
     """The metrics of one app, in their own registry (so tests can build many apps)."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        self.multiprocess_dir = multiprocess_dir or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
         self.registry = CollectorRegistry()
+        self.live = CollectorRegistry(auto_describe=True)  # read at scrape time
         r = self.registry
         self.latency = Histogram("triage_request_duration_seconds", "HTTP request latency",
                                  ["method", "route", "status"], buckets=LATENCY_BUCKETS,
@@ -40,16 +60,39 @@ class Telemetry:
         self.rejected = Counter("triage_requests_rejected", "Requests refused before "
                                 "handling", ["reason"], registry=r)
         self.in_flight = Gauge("triage_requests_in_flight", "Requests being handled",
-                               registry=r)
+                               registry=r, multiprocess_mode="livesum")
         self.webhooks = Counter("triage_connector_webhooks", "Helpdesk webhooks taken in, "
                                 "by connector and result", ["connector", "result"], registry=r)
+
+    def scrape_registry(self) -> CollectorRegistry:
+        """What `/metrics` exposes: this process's metrics, or every worker's added up."""
+        if not self.multiprocess_dir:
+            return _Merged(self.registry, self.live, PROCESS_COLLECTOR, PLATFORM_COLLECTOR)
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged, path=self.multiprocess_dir)
+        return _Merged(merged, self.live, _WorkerProcesses(Path(self.multiprocess_dir)),
+                       PLATFORM_COLLECTOR)
 
     def observe_webhook(self, connector: str, result: str) -> None:
         self.webhooks.labels(connector=connector, result=result).inc()
 
     def watch_outbox(self, counts: Callable[[], dict[str, dict[str, int]]]) -> None:
         """Report outbox rows per connector and state from the store at every scrape."""
-        self.registry.register(_OutboxCollector(counts))
+        self.live.register(_OutboxCollector(counts))
+
+    def watch_waits(self, waits: Callable[[], dict[str, tuple[float, int]]],
+                    ttl: float = 5.0) -> None:
+        """Report per lane the longest wait and the SLA breaches, read at most every `ttl` s."""
+        self.live.register(_WaitCollector(waits, ttl))
+
+    def watch_build(self, info: Callable[[], dict[str, str]]) -> None:
+        """Report `triage_build_info` with the labels `info()` returns at each scrape."""
+        self.live.register(_BuildInfo(info))
+
+    def worker_exited(self) -> None:
+        """Drop this process's live gauges from the multiprocess sums (at shutdown)."""
+        if self.multiprocess_dir:
+            multiprocess.mark_process_dead(os.getpid(), self.multiprocess_dir)
 
     def observe_score(self, score: Score) -> None:
         if score.scores is None:
@@ -61,7 +104,7 @@ class Telemetry:
     def watch_store(self, depth: Callable[[], dict[str, int]],
                     expiries: Callable[[], int]) -> None:
         """Report queue depth and lease expiries from the store at every scrape."""
-        self.registry.register(_StoreCollector(depth, expiries))
+        self.live.register(_StoreCollector(depth, expiries))
 
 
 class _StoreCollector(Collector):
@@ -82,6 +125,96 @@ class _StoreCollector(Collector):
         yield gauge
         yield CounterMetricFamily("triage_lease_expiries", "Claims whose lease expired and "
                                   "whose ticket went back to the queue", value=expired)
+
+    def describe(self) -> list[Any]:
+        return []
+
+
+class _BuildInfo(Collector):
+    def __init__(self, info: Callable[[], dict[str, str]]) -> None:
+        self.info = info
+
+    def collect(self) -> Iterator[Metric]:
+        labels = self.info()
+        gauge = GaugeMetricFamily("triage_build_info", "What is running: triage version, "
+                                  "model version and priority policy (always 1)",
+                                  labels=list(labels))
+        gauge.add_metric(list(labels.values()), 1)
+        yield gauge
+
+    def describe(self) -> list[Any]:
+        return []
+
+
+class _WorkerProcesses(Collector):
+    """The process collector's metrics for every live worker, labelled with its pid."""
+
+    FILE = re.compile(r"_(\d+)\.db$")
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Metric] = {}
+        for pid in sorted(self._pids()):
+            collector = ProcessCollector(pid=functools.partial(int, pid), registry=None)
+            for metric in collector.collect():
+                family = families.setdefault(metric.name, Metric(
+                    metric.name, metric.documentation, metric.type))
+                for sample in metric.samples:
+                    family.add_sample(sample.name, {**sample.labels, "pid": str(pid)},
+                                      sample.value)
+        yield from families.values()
+
+    def _pids(self) -> set[int]:
+        pids = {int(m.group(1)) for f in self.directory.glob("*.db")
+                if (m := self.FILE.search(f.name))}
+        return {pid for pid in pids if Path(f"/proc/{pid}").exists()}
+
+    def describe(self) -> list[Any]:
+        return []
+
+
+class _Merged(CollectorRegistry):
+    """A registry that collects from several registries and collectors in turn."""
+
+    def __init__(self, *parts: Any) -> None:
+        super().__init__(auto_describe=False)
+        self.parts = parts
+
+    def collect(self) -> Iterator[Metric]:
+        for part in self.parts:
+            yield from part.collect()
+
+
+class _WaitCollector(Collector):
+    def __init__(self, waits: Callable[[], dict[str, tuple[float, int]]], ttl: float) -> None:
+        self.waits = waits
+        self.ttl = ttl
+        self._cached: tuple[float, dict[str, tuple[float, int]]] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            waits = self._read()
+        except TriageError as exc:
+            log.warning("metrics: store unavailable (%s)", exc.message)
+            return
+        oldest = GaugeMetricFamily("triage_queue_oldest_wait_seconds", "How long the "
+                                   "longest-waiting queued ticket of each lane has waited",
+                                   labels=["lane"])
+        breached = GaugeMetricFamily("triage_queue_sla_breached", "Queued tickets past their "
+                                     "SLA due time, per lane", labels=["lane"])
+        for lane, (seconds, n) in waits.items():
+            oldest.add_metric([lane], seconds)
+            breached.add_metric([lane], n)
+        yield oldest
+        yield breached
+
+    def _read(self) -> dict[str, tuple[float, int]]:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl:
+            self._cached = (now, self.waits())
+        return self._cached[1]
 
     def describe(self) -> list[Any]:
         return []

@@ -322,6 +322,18 @@ class Cases:
             depth = q.depth_by_lane(s)
         return {lane: depth.get(lane, 0) for lane in LANES}
 
+    def waits(self) -> dict[str, tuple[float, int]]:
+        """Per lane: the longest wait of a queued ticket in seconds, and how many queued
+        tickets are past their SLA due time (for the metrics)."""
+        now = self.clock()
+        with self.db.read() as s:
+            waits = q.lane_waits(s, now)
+        out = {}
+        for lane in LANES:
+            since, breached = waits.get(lane, (None, 0))
+            out[lane] = (max(0.0, (now - since).total_seconds()) if since else 0.0, breached)
+        return out
+
     # --- feedback and labels -------------------------------------------------------------
 
     def feedback(self, ref: str, labels: Labels, actor: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import os
 import secrets
 import sys
@@ -17,6 +19,7 @@ from triage.settings import Settings
 if TYPE_CHECKING:
     from triage.store import Database
 
+serve_log = logging.getLogger("triage.serve")
 keys_app = typer.Typer(help="Create, list and revoke API keys (stored hashed).",
                        no_args_is_help=True)
 
@@ -31,25 +34,41 @@ def serve_cmd(
     database_url: Annotated[str | None, typer.Option(envvar="TRIAGE_DATABASE_URL")] = None,
     log_level: Annotated[str | None, typer.Option(envvar="TRIAGE_LOG_LEVEL")] = None,
 ) -> None:
-    """Run the HTTP API (uvicorn) on the configured store and model."""
+    """Run the HTTP API (uvicorn) on the configured store and model.
+
+    On a first start without a model, the default model is built in the background while
+    the API answers (`/readyz` shows progress; scoring and intake answer 503 until ready).
+    """
     import uvicorn
 
     from triage.api.redact import log_config
 
     overrides = {"model_dir": model_dir, "database_url": database_url}
     s = settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    path = _model_for(s)
+    level = log_level or s.log_level
+    logging.config.dictConfig(log_config(level, s.log_format))  # the build's lines too
     revision = _database(s).migrate()
-    log(f"database {_safe_url(s.resolved_database_url())} at migration {revision}")
+    serve_log.info("database %s at migration %s", _safe_url(s.resolved_database_url()),
+                   revision)
+    build = _start_model(s)
     workers = workers or s.workers
+    if workers > 1:
+        _multiprocess_metrics(s)
     # each worker process reads these; TRIAGE_WORKERS lets it size its inference slots
-    os.environ.update(TRIAGE_MODEL_DIR=str(path), TRIAGE_AUTO_MIGRATE="false",
+    os.environ.update(TRIAGE_MODEL_DIR=str(s.resolved_model_dir()), TRIAGE_AUTO_MIGRATE="false",
                       TRIAGE_DATABASE_URL=s.resolved_database_url(),
                       TRIAGE_WORKERS=str(workers))
-    level = log_level or s.log_level
-    uvicorn.run("triage.api.app:app_from_env", factory=True, host=host or s.host,
-                port=port or s.port, workers=workers, log_config=log_config(level),
-                log_level=level, timeout_graceful_shutdown=10, server_header=False)
+    try:
+        uvicorn.run("triage.api.app:app_from_env", factory=True, host=host or s.host,
+                    port=port or s.port, workers=workers,
+                    log_config=log_config(level, s.log_format),
+                    log_level=level, timeout_graceful_shutdown=10, server_header=False,
+                    # a worker importing onnxruntime on a busy machine can miss uvicorn's
+                    # 5 s ping and be killed and restarted over and over
+                    timeout_worker_healthcheck=30)
+    finally:
+        if build is not None:
+            build.stop()
 
 
 @errors_to_exit
@@ -148,17 +167,34 @@ def _database(s: Settings, *, migrate: bool = False) -> Database:
     return build_store(s, migrate=migrate)
 
 
-def _model_for(s: Settings) -> Path:
-    """The model directory to serve; the default model is built on first use."""
-    from triage.models.default import ensure_default_model
+def _start_model(s: Settings):  # type: ignore[no-untyped-def]
+    """Start building the default model in the background if it is missing (else None)."""
+    from triage.models import build
+    from triage.models.default import needs_build
 
     try:
-        return ensure_default_model(s, log)
+        if not needs_build(s):
+            return None
     except ModelError as exc:
         path = s.resolved_model_dir()
         raise ModelError(f"no usable model at {path} ({exc.message.rstrip('.')}). Build one "
                          f"with: triage train data/samples --out {path}, or set "
                          "TRIAGE_MODEL_DIR to a built model directory") from exc
+    return build.start(s, logging.getLogger("triage.build").info)
+
+
+def _multiprocess_metrics(s: Settings) -> None:
+    """Let every worker's metrics add up in one scrape: a metrics folder, emptied now.
+
+    PROMETHEUS_MULTIPROC_DIR when set (its *.db files are removed: they belong to the
+    previous run), else `<home>/metrics`.
+    """
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or s.home / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    serve_log.info("metrics of all workers add up through %s", folder)
 
 
 def _safe_url(url: str) -> str:

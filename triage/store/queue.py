@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from triage.store.tables import Ticket
@@ -45,6 +45,15 @@ def depth_by_lane(s: Session) -> dict[str, int]:
     query = (select(Ticket.lane, func.count(Ticket.id)).where(Ticket.status.in_(QUEUED))
              .group_by(Ticket.lane))
     return {lane: int(n) for lane, n in s.execute(query).tuples()}
+
+
+def lane_waits(s: Session, now: datetime) -> dict[str, tuple[datetime | None, int]]:
+    """Per lane: when its longest-waiting queued ticket started waiting, and how many queued
+    tickets are past their SLA due time."""
+    breached = func.sum(case((Ticket.sla_due_at <= now, 1), else_=0))
+    query = (select(Ticket.lane, func.min(Ticket.waiting_since), breached)
+             .where(Ticket.status.in_(QUEUED)).group_by(Ticket.lane))
+    return {lane: (since, int(n or 0)) for lane, since, n in s.execute(query).tuples()}
 
 
 def depth_by_status(s: Session) -> dict[str, int]:

@@ -1,8 +1,8 @@
 """The API's routers, one module per resource."""
 
-from triage.api.routes import connectors, health, keys, page, queue, scoring, tickets
+from triage.api.routes import connectors, docs, health, keys, page, queue, scoring, tickets
 
 ROUTERS = (scoring.router, tickets.router, queue.router, keys.router, health.router,
-           page.router, connectors.router)
+           page.router, docs.router, connectors.router)
 
 __all__ = ["ROUTERS"]
