@@ -57,8 +57,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
     app.state.telemetry = telemetry
     app.state.service = None
     handlers.install(app)
-    middleware_stack(app, max_bytes=settings.max_body_bytes,
-                     max_in_flight=settings.max_in_flight, telemetry=telemetry)
+    middleware_stack(app, settings=settings, telemetry=telemetry)
     for router in ROUTERS:
         app.include_router(router)
     return app
