@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from triage.api.admission import Admission, limits_for
 from triage.api.telemetry import Telemetry
 from triage.cases import Cases, utcnow
 from triage.errors import ModelError, StoreError, TriageError
@@ -52,6 +53,7 @@ class Service:
     model_error: str | None
     telemetry: Telemetry
     keys: KeyCache = field(default_factory=lambda: KeyCache(0))
+    admission: Admission = field(default_factory=lambda: Admission(limits_for(1, 0, 2.0, 0)))
 
     def close(self) -> None:
         self.db.close()
@@ -70,9 +72,16 @@ def start(settings: Settings, scorer: Scorer | None, telemetry: Telemetry,
     cases = Cases(db, scorer, policy=policy, lease_seconds=settings.lease_seconds,
                   explain_top=settings.explain_top, review_seconds=settings.review_seconds,
                   clock=clock or utcnow, on_score=telemetry.observe_score)
-    telemetry.watch_store(cases.depth, cases.lease_expiries)
+    telemetry.watch_store(cases.depth, cases.lease_expiries, settings.metrics_cache_seconds)
     return Service(settings, db, scorer, cases, policy, model_error, telemetry,
-                   KeyCache(settings.key_cache_seconds))
+                   KeyCache(settings.key_cache_seconds), admission_for(settings))
+
+
+def admission_for(settings: Settings) -> Admission:
+    """The scoring admission of one process, sized by its inference slots."""
+    slots = inference_shape(settings)[1]
+    return Admission(limits_for(slots, settings.score_queue, settings.score_wait_seconds,
+                                settings.max_per_key))
 
 
 def _load_scorer(settings: Settings) -> tuple[Any, str | None]:

@@ -1,7 +1,9 @@
 """Prometheus metrics of one app: request latency, scores, queue depth, lease expiries.
 
 Latency and score histograms are counted in-process. Queue depth per lane and the lease
-expiry total are read from the store at scrape time, so they agree across API processes.
+expiry total are read from the store, so they agree across API processes; a reading is kept
+for `cache_seconds` (TRIAGE_METRICS_CACHE_SECONDS), so a flood of scrapes costs the database
+one query per interval, not one per scrape.
 (With several uvicorn workers each process keeps its own histograms; scrape each worker or
 run one worker per container.)
 """
@@ -9,6 +11,8 @@ run one worker per container.)
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -51,19 +55,33 @@ class Telemetry:
             self.scores.labels(head=head).observe(score.scores[head])
 
     def watch_store(self, depth: Callable[[], dict[str, int]],
-                    expiries: Callable[[], int]) -> None:
-        """Report queue depth and lease expiries from the store at every scrape."""
-        self.registry.register(_StoreCollector(depth, expiries))
+                    expiries: Callable[[], int], cache_seconds: float = 5.0) -> None:
+        """Report queue depth and lease expiries from the store (read at most once per
+        `cache_seconds`)."""
+        self.registry.register(_StoreCollector(depth, expiries, cache_seconds))
 
 
 class _StoreCollector(Collector):
-    def __init__(self, depth: Callable[[], dict[str, int]], expiries: Callable[[], int]):
+    def __init__(self, depth: Callable[[], dict[str, int]], expiries: Callable[[], int],
+                 cache_seconds: float, clock: Callable[[], float] = time.monotonic):
         self.depth = depth
         self.expiries = expiries
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._reading: tuple[float, dict[str, int], int] | None = None
+
+    def read(self) -> tuple[dict[str, int], int]:
+        """(depth per lane, lease expiries), from the cache while it is fresh."""
+        with self._lock:
+            now = self.clock()
+            if self._reading is None or now - self._reading[0] >= self.cache_seconds:
+                self._reading = (now, self.depth(), self.expiries())
+            return self._reading[1], self._reading[2]
 
     def collect(self) -> Iterator[Metric]:
         try:
-            depth, expired = self.depth(), self.expiries()
+            depth, expired = self.read()
         except TriageError as exc:  # a scrape must not fail because the store is down
             log.warning("metrics: store unavailable (%s)", exc.message)
             return
