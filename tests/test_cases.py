@@ -226,7 +226,7 @@ def test_cases_claim_takes_the_top_ticket_with_a_lease(cases: Cases, clock: Cloc
     got = cases.claim("bob")
     assert got is not None
     assert got["case_number"] == "CS-2026-000002" and got["status"] == "claimed"
-    assert got["lease"] == {"holder": "bob",
+    assert got["lease"] == {"holder": "bob", "key_id": None,
                             "expires_at": (START + timedelta(seconds=300)).isoformat()}
     assert order(cases) == ["CS-2026-000001"]
     assert cases.claim("carol", lanes=["supervisor"]) is None

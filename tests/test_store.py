@@ -37,7 +37,7 @@ def test_store_migration_matches_the_models(db: Database) -> None:
 
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-    assert db.revision() == "0001"
+    assert db.revision() == "0003"
 
 
 def test_store_migrates_an_empty_database_up_and_down(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_store_migrates_an_empty_database_up_and_down(tmp_path: Path) -> None:
 
     db = Database(f"sqlite:///{tmp_path / 'new' / 'triage.db'}")
     assert db.revision() is None
-    assert db.migrate() == "0001"
+    assert db.migrate() == "0003"
     assert {"tickets", "messages", "audit_log", "api_keys"} <= set(inspect(db.engine)
                                                                    .get_table_names())
     with db.engine.begin() as conn:
@@ -58,8 +58,8 @@ def test_store_migrates_an_empty_database_up_and_down(tmp_path: Path) -> None:
 
 
 def test_store_migrate_twice_is_a_no_op(db: Database) -> None:
-    assert db.migrate() == "0001"
-    assert db.migrate() == "0001"
+    assert db.migrate() == "0003"
+    assert db.migrate() == "0003"
 
 
 def test_store_case_numbers_count_per_year(db: Database) -> None:

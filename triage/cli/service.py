@@ -60,8 +60,9 @@ def migrate_cmd() -> None:
 
 @errors_to_exit
 def keys_create_cmd(
-    role: Annotated[str, typer.Option(help="agent (score, work the queue) or admin "
-                                      "(also manage keys).")] = "agent",
+    role: Annotated[str, typer.Option(help="agent (score, work the queue), supervisor (also "
+                                      "act on cases others hold) or admin (also manage "
+                                      "keys).")] = "agent",
     name: Annotated[str | None, typer.Option(help="Who holds it; shown as the agent's name "
                                              "on claims and in the audit log.")] = None,
 ) -> None:
