@@ -64,6 +64,9 @@ class Admission:
                              "second", detail={"limit": lim.queue, "scope": "queue"})
 
     async def _acquire(self) -> None:
+        if not self._turns.locked():
+            await self._turns.acquire()  # a free slot: taken at once
+            return
         self._waiting += 1
         try:
             await asyncio.wait_for(self._turns.acquire(), self.limits.wait)
