@@ -118,7 +118,7 @@ def test_api_redact_patterns_stay_linear_on_hostile_input(pattern: re.Pattern[st
 
 def test_api_redact_formatter_masks_a_huge_access_log_line_in_bounded_work(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import triage.api.redact as redact
+    from triage.api import redact
 
     seen: list[int] = []
     real = redact._EMAIL

@@ -5,7 +5,6 @@ input is refused. Schemathesis generates the requests (a property test over the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,19 +16,18 @@ from triage.keys import create_key
 from triage.scoring import Scorer
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, given  # noqa: E402
-from hypothesis import settings as examples  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
-
-from schemathesis.checks import not_a_server_error  # noqa: E402  # isort: skip
-from schemathesis.core.parameters import ParameterLocation  # noqa: E402  # isort: skip
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
@@ -83,6 +81,6 @@ def test_api_schema_every_answer_is_documented_and_never_a_5xx(
             run()
         except Unsatisfiable:  # nothing in this operation can be made invalid
             continue
-        except Exception as exc:  # collect every operation's failure, then fail once
+        except Exception as exc:  # noqa: BLE001  # every operation's failure, then fail once
             failures.append(f"{op.method.upper()} {op.path}: {exc}")
     assert not failures, "\n\n".join(failures)

@@ -51,7 +51,7 @@ def test_cli_train_writes_model_and_report(tmp_path: Path, tiny_model_dir: Path)
 
 def test_cli_model_prints_the_manifest_indented_on_a_terminal(
         tiny_model_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import triage.cli.common as common
+    from triage.cli import common
 
     monkeypatch.setenv("TRIAGE_MODEL_DIR", str(tiny_model_dir))
     piped = runner.invoke(app, ["model"])

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -33,7 +33,8 @@ Amount = Annotated[float, Strict()]
 
 def _iso_text(value: Any) -> Any:
     if not isinstance(value, str | date):
-        raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")
+        # pydantic reports a ValueError as a validation error (a TypeError would be a 500)
+        raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")  # noqa: TRY004
     return value
 
 
