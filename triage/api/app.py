@@ -20,6 +20,7 @@ from triage import __version__
 from triage.api import handlers
 from triage.api.middleware import middleware_stack
 from triage.api.routes import ROUTERS
+from triage.api.schemas import ErrorOut
 from triage.api.service import Service, start
 from triage.api.telemetry import Telemetry
 from triage.scoring import Scorer
@@ -28,7 +29,13 @@ from triage.settings import Settings
 log = logging.getLogger("triage.api")
 DESCRIPTION = """Scores customer messages for frustration, churn risk and urgency, and keeps
 one explainable queue for human agents. Send `Authorization: Bearer <key>` (create keys with
-`triage keys create --role agent|admin`). Errors are `{"error", "error_type", "detail"}`."""
+`triage keys create --role agent|supervisor|admin`). Errors are `{"error", "error_type", "detail"}`."""
+
+# answers any request can get before routing (see middleware.py)
+EVERYWHERE: dict[int | str, dict[str, object]] = {
+    414: {"model": ErrorOut, "description": "The URL is over TRIAGE_MAX_URL_CHARS."},
+    431: {"model": ErrorOut, "description": "The headers are over TRIAGE_MAX_HEADER_BYTES."},
+}
 
 
 def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None,
@@ -53,7 +60,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
             service.close()
 
     app = FastAPI(title="triage", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, responses=EVERYWHERE)
     app.state.telemetry = telemetry
     app.state.service = None
     handlers.install(app)

@@ -20,15 +20,16 @@ from triage.priority import POLICY_VERSION
 router = APIRouter(tags=["health"])
 
 
-@router.api_route("/healthz", methods=["GET", "HEAD"])
+@router.get("/healthz")
+@router.head("/healthz", include_in_schema=False)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.api_route("/readyz", methods=["GET", "HEAD"],
-                  responses={503: {"description": "Model not loaded, or the store does not "
-                                                  "answer or takes no writes."}})
+@router.get("/readyz", responses={503: {"description": "Model not loaded, or the store "
+                                                       "does not answer or takes no writes."}})
+@router.head("/readyz", include_in_schema=False)
 def readyz(service: ServiceDep) -> Any:
     """Ready to serve: the model is loaded and the store answers and takes writes."""
     problems: dict[str, str] = {}

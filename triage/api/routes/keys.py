@@ -12,7 +12,8 @@ from triage.api.schemas import ErrorOut, KeyCreatedOut, KeyIn, KeyOut
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"],
                    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut},
-                              422: {"model": ErrorOut}})
+                              422: {"model": ErrorOut},
+                              429: {"model": ErrorOut}})
 
 
 @router.post("", response_model=KeyCreatedOut, status_code=201)

@@ -10,7 +10,8 @@ from triage.api.deps import AgentKey, CasesDep
 from triage.api.schemas import CaseOut, ClaimIn, ErrorOut, Lane, QueueOut, Status
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"],
-                   responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+                   responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut},
+                              429: {"model": ErrorOut}})
 
 
 @router.get("", response_model=QueueOut)
