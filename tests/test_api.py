@@ -328,6 +328,8 @@ def test_api_case_reads_by_case_number_or_id(api: Api) -> None:
     assert [a["action"] for a in detail["audit"]][:3] == ["created", "message", "scored"]
     assert_error(api.call("GET", "/v1/tickets/CS-2026-000404"), 404, "NotFound")
     assert_error(api.call("GET", "/v1/tickets/" + "9" * 30), 404, "NotFound")
+    for odd in ("\u00b2", "\u0661\u0662"):  # a superscript two, Arabic-Indic digits (found
+        assert_error(api.call("GET", f"/v1/tickets/{odd}"), 404, "NotFound")  # by schemathesis)
 
 
 def test_api_queue_order_filters_and_explanations(api: Api, clock: Clock) -> None:
