@@ -574,23 +574,35 @@ def test_api_readyz_is_503_while_the_store_takes_no_writes(tmp_path: Path,
 # --- metrics ---------------------------------------------------------------------------------
 
 
-def test_api_metrics_read_the_store_once_per_interval(api: Api) -> None:
-    cases = api.client.app.state.service.cases  # type: ignore[attr-defined]
-    calls: list[int] = []
-    real = cases.depth
+def test_api_metrics_read_the_store_once_per_interval() -> None:
+    from prometheus_client import generate_latest
 
-    def counted() -> dict[str, int]:
-        calls.append(1)
-        return real()
+    from triage.api.telemetry import Telemetry
 
-    api.client.app.state.telemetry.registry._collector_to_names.clear()  # type: ignore
-    for collector in list(api.client.app.state.telemetry.registry._names_to_collectors
-                          .values()):
-        if hasattr(collector, "depth"):
-            collector.depth = counted
-    for _ in range(20):
-        assert api.call("GET", "/metrics", key=None).status_code == 200
-    assert len(calls) <= 1
+    reads: list[str] = []
+
+    def depth() -> dict[str, int]:
+        reads.append("depth")
+        return {"standard": 3}
+
+    telemetry = Telemetry()
+    telemetry.watch_store(depth, lambda: 0, cache_seconds=60)
+    scrapes = [generate_latest(telemetry.registry).decode() for _ in range(50)]
+    assert reads == ["depth"]  # 50 scrapes, one store reading
+    assert all('triage_queue_depth{lane="standard"} 3.0' in text for text in scrapes)
+
+
+def test_api_metrics_reading_is_renewed_after_the_interval() -> None:
+    from triage.api.telemetry import _StoreCollector
+
+    now = [0.0]
+    depths = iter([{"standard": 1}, {"standard": 2}])
+    collector = _StoreCollector(lambda: next(depths), lambda: 0, 5.0, clock=lambda: now[0])
+    assert collector.read()[0] == {"standard": 1}
+    now[0] = 4.9
+    assert collector.read()[0] == {"standard": 1}
+    now[0] = 5.0
+    assert collector.read()[0] == {"standard": 2}
 
 
 def test_api_metrics_can_require_a_key(tmp_path: Path, keyword_scorer: Scorer) -> None:
