@@ -138,14 +138,14 @@ def test_api_scores_one_message_and_a_batch(lone_api: Api) -> None:
 
 
 @pytest.mark.parametrize("body, status, error_type", [
-    ({"text": ""}, 422, "EmptyText"),
-    ({"text": "  \n "}, 422, "EmptyText"),
+    ({"text": ""}, 422, "ValidationError"),  # the schema's minLength and pattern say so
+    ({"text": "  \n "}, 422, "ValidationError"),
     ({"text": "x" * 20_001}, 422, "TextTooLong"),
     ({"text": 42}, 422, "ValidationError"),
     ({"text": None}, 422, "ValidationError"),
     ({"texts": "not a list"}, 422, "ValidationError"),
     ({"texts": []}, 422, "ValidationError"),
-    ({"texts": [CALM, ""]}, 422, "EmptyText"),
+    ({"texts": [CALM, ""]}, 422, "ValidationError"),
     ({"text": CALM, "texts": [CALM]}, 422, "ValidationError"),
     ({"text": CALM, "colour": "red"}, 422, "ValidationError"),
     ({"text": "nul \x00 byte"}, 422, "ValidationError"),
@@ -328,6 +328,8 @@ def test_api_case_reads_by_case_number_or_id(api: Api) -> None:
     assert [a["action"] for a in detail["audit"]][:3] == ["created", "message", "scored"]
     assert_error(api.call("GET", "/v1/tickets/CS-2026-000404"), 404, "NotFound")
     assert_error(api.call("GET", "/v1/tickets/" + "9" * 30), 404, "NotFound")
+    for odd in ("\u00b2", "\u0661\u0662"):  # a superscript two, Arabic-Indic digits (found
+        assert_error(api.call("GET", f"/v1/tickets/{odd}"), 404, "NotFound")  # by schemathesis)
 
 
 def test_api_queue_order_filters_and_explanations(api: Api, clock: Clock) -> None:
@@ -450,3 +452,163 @@ def test_api_inference_shape_fits_the_cores(monkeypatch: pytest.MonkeyPatch, wor
     monkeypatch.setattr(service_module.os, "sched_getaffinity", lambda _pid: set(range(cores)))
     settings = Settings(workers=workers, threads=threads, inference_slots=slots)
     assert service_module.inference_shape(settings) == expected
+
+
+# --- who may act on a claim --------------------------------------------------------------
+
+
+def test_api_agents_cannot_reply_on_a_case_another_agent_holds(api: Api) -> None:
+    case = api.ticket(CALM)["case_number"]
+    api.call("POST", "/v1/queue/claim", key="bob")
+    reply = {"text": "Sorry, fixed it.", "author": "agent"}
+    body = assert_error(api.call("POST", f"/v1/tickets/{case}/messages", json=reply), 409,
+                        "Conflict")
+    assert "held by 'bob'" in body["error"]
+    held = api.call("GET", f"/v1/tickets/{case}").json()
+    assert held["status"] == "claimed" and held["lease"]["holder"] == "bob"
+    own = api.call("POST", f"/v1/tickets/{case}/messages", key="bob", json=reply)
+    assert own.status_code == 201 and own.json()["status"] == "waiting_on_customer"
+    customer = api.call("POST", f"/v1/tickets/{case}/messages", json={"text": "Thanks!"})
+    assert customer.status_code == 201  # a customer message is never blocked by a claim
+
+
+def test_api_a_reply_is_written_by_the_key_holder(api: Api) -> None:
+    case = api.ticket(CALM)["case_number"]
+    spoof = {"text": "Closing this.", "author": "agent", "author_name": "bob"}
+    body = assert_error(api.call("POST", f"/v1/tickets/{case}/messages", json=spoof), 422,
+                        "InputError")
+    assert "'alice'" in body["error"]
+    api.call("POST", f"/v1/tickets/{case}/messages",
+             json={"text": "On it.", "author": "agent"})
+    messages = api.call("GET", f"/v1/tickets/{case}").json()["messages"]
+    assert messages[-1]["author_name"] == "alice"
+
+
+def test_api_claims_are_held_by_the_key_not_its_name(api: Api) -> None:
+    case = api.ticket(CALM)["case_number"]
+    claimed = api.call("POST", "/v1/queue/claim", key="bob").json()
+    assert claimed["lease"]["holder"] == "bob" and claimed["lease"]["key_id"] is not None
+    namesake = api.call("POST", "/v1/keys", key="admin", json={"name": "bob"}).json()["key"]
+    for action in ("heartbeat", "release", "resolve", "escalate"):
+        assert_error(api.call("POST", f"/v1/tickets/{case}/{action}", key=namesake), 409,
+                     "Conflict")
+    assert api.call("POST", f"/v1/tickets/{case}/heartbeat", key="bob").status_code == 200
+
+
+def test_api_a_supervisor_may_act_on_others_claims(api: Api) -> None:
+    case = api.ticket(CALM)["case_number"]
+    api.call("POST", "/v1/queue/claim", key="bob")
+    made = api.call("POST", "/v1/keys", key="admin", json={"name": "sue", "role": "supervisor"})
+    sue = made.json()["key"]
+    assert_error(api.call("GET", "/v1/keys", key=sue), 403, "Forbidden")
+    reply = api.call("POST", f"/v1/tickets/{case}/messages", key=sue,
+                     json={"text": "Taking this over.", "author": "agent"})
+    assert reply.status_code == 201 and reply.json()["status"] == "waiting_on_customer"
+
+
+# --- input that must be refused -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00Z", "2024-01-01T00:00:00Z",
+                                        "2026-03-02T11:00:00Z", 0, 1_700_000_000, True])
+def test_api_created_at_must_be_a_recent_iso_time(api: Api, created_at: Any) -> None:
+    body = assert_error(api.call("POST", "/v1/tickets",
+                                 json={"text": CALM, "created_at": created_at}), 422)
+    assert "created_at" in body["error"]
+    case = api.ticket(CALM)["case_number"]
+    assert_error(api.call("POST", f"/v1/tickets/{case}/messages",
+                          json={"text": "again", "created_at": created_at}), 422)
+
+
+def test_api_created_at_in_the_last_year_is_taken(api: Api) -> None:
+    from datetime import UTC, datetime
+
+    made = api.ticket(CALM, created_at="2025-06-01T08:00:00+02:00")
+    since = datetime.fromisoformat(made["waiting_since"])
+    assert since == datetime(2025, 6, 1, 6, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("bad", [{"labels": {"frustration": False}},
+                                 {"labels": {"urgency": True}}, {"labels": {"urgency": "1"}},
+                                 {"csat": "5"}, {"csat": True}, {"csat": 4.0},
+                                 {"message_id": "1", "csat": 3}])
+def test_api_feedback_types_are_strict(api: Api, bad: dict[str, Any]) -> None:
+    case = api.ticket(CALM)["case_number"]
+    assert_error(api.call("POST", f"/v1/tickets/{case}/feedback", json=bad), 422,
+                 "ValidationError")
+
+
+def test_api_unreadable_accent_stack_goes_to_human_triage(api: Api) -> None:
+    text = "a" + "\u0301" * 19_000
+    scored = api.call("POST", "/v1/score", json={"text": text}).json()["results"][0]
+    assert scored["scorable"] is False and scored["frustration"] is None
+    assert api.ticket(text)["lane"] == "needs_triage"
+
+
+def test_api_model_shows_no_absolute_paths(tmp_path: Path, tiny_model_dir: Path) -> None:
+    app = create_app(settings_for(tmp_path, sqlite_url(tmp_path), model_dir=tiny_model_dir))
+    with TestClient(app) as client:
+        text = client.get("/v1/model", headers={
+            "Authorization": f"Bearer {Api(client).agent_key}"}).text
+    assert str(tmp_path) not in text and str(tiny_model_dir) not in text
+    assert '"/' not in text
+
+
+def test_api_readyz_is_503_while_the_store_takes_no_writes(tmp_path: Path,
+                                                         keyword_scorer: Scorer) -> None:
+    import sqlite3
+
+    app = create_app(settings_for(tmp_path, sqlite_url(tmp_path)), scorer=keyword_scorer)
+    with TestClient(app) as client:
+        assert client.get("/readyz").status_code == 200
+        holder = sqlite3.connect(tmp_path / "triage.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            body = assert_error(client.get("/readyz"), 503, "NotReady")
+            assert "store" in body["detail"] and "write" in body["detail"]["store"]
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert client.get("/readyz").status_code == 200
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def test_api_metrics_read_the_store_once_per_interval() -> None:
+    from prometheus_client import generate_latest
+
+    from triage.api.telemetry import Telemetry
+
+    reads: list[str] = []
+
+    def depth() -> dict[str, int]:
+        reads.append("depth")
+        return {"standard": 3}
+
+    telemetry = Telemetry()
+    telemetry.watch_store(depth, lambda: 0, cache_seconds=60)
+    scrapes = [generate_latest(telemetry.scrape_registry()).decode() for _ in range(50)]
+    assert reads == ["depth"]  # 50 scrapes, one store reading
+    assert all('triage_queue_depth{lane="standard"} 3.0' in text for text in scrapes)
+
+
+def test_api_metrics_reading_is_renewed_after_the_interval() -> None:
+    from triage.api.telemetry import _StoreCollector
+
+    now = [0.0]
+    depths = iter([{"standard": 1}, {"standard": 2}])
+    collector = _StoreCollector(lambda: next(depths), lambda: 0, 5.0, clock=lambda: now[0])
+    assert collector.read()[0] == {"standard": 1}
+    now[0] = 4.9
+    assert collector.read()[0] == {"standard": 1}
+    now[0] = 5.0
+    assert collector.read()[0] == {"standard": 2}
+
+
+def test_api_metrics_can_require_a_key(tmp_path: Path, keyword_scorer: Scorer) -> None:
+    settings = settings_for(tmp_path, sqlite_url(tmp_path), metrics_need_key=True)
+    with TestClient(create_app(settings, scorer=keyword_scorer)) as client:
+        api = Api(client)
+        assert_error(api.call("GET", "/metrics", key=None), 401, "AuthError")
+        assert "triage_requests_in_flight" in api.call("GET", "/metrics").text

@@ -102,3 +102,39 @@ def test_batch_cli_ray_refuses_stdin_without_starting_ray(tiny_model_dir: Path) 
 def test_batch_cli_parallelism_shares_out_cores(asked: tuple[int, int], cores: int,
                                                 expected: tuple[int, int]) -> None:
     assert parallelism(*asked, cores=cores) == expected
+
+
+@pytest.mark.parametrize(("content", "said", "fix"), [
+    (b"id,body\n1,my order is late\n", "no 'text' column; found ['id', 'body']",
+     "Rename 'body' to 'text'"),
+    (b"id,text\n1,caf\xe9 order late\n", "invalid UTF-8", "iconv -f cp1252 -t utf-8"),
+    ("id,text\n1,hello there\n".encode("utf-16"), "looks like UTF-16",
+     "iconv -f utf-16 -t utf-8"),
+    (b"", "the file is empty", "export finished"),
+])
+def test_batch_cli_unreadable_file_gets_advice_that_fits(tiny_model_dir: Path, tmp_path: Path,
+                                                         content: bytes, said: str,
+                                                         fix: str) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes(content)
+    result = _score(tiny_model_dir, str(src), "-o", str(tmp_path / "o.jsonl"))
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr and fix in result.stderr
+    assert "--resume" not in result.stderr and "pass --on-error skip" not in result.stderr
+
+
+def test_batch_cli_unknown_output_name_points_at_out_format(tiny_model_dir: Path,
+                                                            tmp_path: Path) -> None:
+    src = write_rows(tmp_path / "in.jsonl", messages(2))
+    result = _score(tiny_model_dir, str(src), "-o", str(tmp_path / "out.xlsx"))
+    assert result.exit_code == 2
+    assert "pass --out-format" in result.stderr and "pass --format" not in result.stderr
+
+
+def test_batch_cli_help_shows_no_bool_placeholders() -> None:
+    for command in ([], ["score"], ["rescore-queue"], ["model"], ["export-labels"], ["keys"],
+                    ["keys", "create"]):
+        result = runner.invoke(app, [*command, "--help"], terminal_width=100)
+        assert result.exit_code == 0, result.output
+        assert "<bool>" not in result.output
+    assert "--explain" in runner.invoke(app, ["score", "--help"]).output

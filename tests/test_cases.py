@@ -228,7 +228,7 @@ def test_cases_claim_takes_the_top_ticket_with_a_lease(cases: Cases, clock: Cloc
     got = cases.claim("bob")
     assert got is not None
     assert got["case_number"] == "CS-2026-000002" and got["status"] == "claimed"
-    assert got["lease"] == {"holder": "bob",
+    assert got["lease"] == {"holder": "bob", "key_id": None,
                             "expires_at": (START + timedelta(seconds=300)).isoformat()}
     assert order(cases) == ["CS-2026-000001"]
     assert cases.claim("carol", lanes=["supervisor"]) is None
@@ -303,6 +303,59 @@ def test_cases_concurrent_claims_never_share_a_ticket(cases: Cases) -> None:
     won = [n for n in got if n is not None]
     assert len(won) == 6 and len(set(won)) == 6
     assert got.count(None) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_cases_claims_find_queued_work_while_others_sweep(cases: Cases, db: Database,
+                                                         clock: Clock) -> None:
+    """After a restart every queued ticket is due a re-evaluation; each claim used to lock
+    all due rows for its sweep, so concurrent claims skipped them and answered "nothing to
+    claim" with 40 tickets queued."""
+    from sqlalchemy import update
+
+    from triage.store.tables import Ticket
+
+    for i in range(40):
+        cases.intake(NewTicket(f"{CALM} (order {i})"), "a")
+    rounds, agents = 5, 8
+    barrier = threading.Barrier(agents)
+    got: list[str | None] = []
+
+    def agent(name: str) -> None:
+        for _ in range(rounds):
+            barrier.wait()
+            claimed = cases.claim(name)
+            got.append(None if claimed is None else claimed["case_number"])
+
+    with db.write() as s:  # all due now, as after a restart
+        s.execute(update(Ticket).values(review_at=START - timedelta(minutes=1)))
+    threads = [threading.Thread(target=agent, args=(f"agent-{i}",)) for i in range(agents)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    won = [n for n in got if n is not None]
+    assert got.count(None) == 0 and len(set(won)) == 40
+    assert cases.claim("late") is None
+
+
+def test_cases_a_second_key_with_the_holders_name_cannot_act(cases: Cases) -> None:
+    number = cases.intake(NewTicket(CALM), "a").case["case_number"]
+    cases.claim("bob", key_id=1)
+    with pytest.raises(Conflict, match="held by 'bob'"):
+        cases.heartbeat(number, "bob", key_id=2)
+    with pytest.raises(Conflict):
+        cases.add_message(number, "Done.", "agent", "bob", key_id=2)
+    assert cases.heartbeat(number, "bob", key_id=1)["lease"]["key_id"] == 1
+    assert cases.add_message(number, "Done.", "agent", "sue", key_id=3,
+                             admin=True).case["status"] == "waiting_on_customer"
+
+
+@pytest.mark.parametrize("delta", [timedelta(days=-400), timedelta(hours=2)])
+def test_cases_created_at_far_from_now_is_refused(cases: Cases, delta: timedelta) -> None:
+    with pytest.raises(InputError, match="created_at"):
+        cases.intake(NewTicket(CALM, created_at=START + delta), "a")
 
 
 # --- re-scoring, replies, resolution ------------------------------------------------------------

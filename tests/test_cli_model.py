@@ -51,3 +51,16 @@ def test_cli_train_writes_model_and_report(tmp_path: Path, tiny_model_dir: Path)
     report = json.loads((out / "report.json").read_text())
     assert report["compared_with"] == str(tiny_model_dir)
     assert report["verdict"].split()[0] in {"better", "worse", "no"}
+
+
+def test_cli_model_prints_the_manifest_indented_on_a_terminal(
+        tiny_model_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from triage.cli import common
+
+    monkeypatch.setenv("TRIAGE_MODEL_DIR", str(tiny_model_dir))
+    piped = runner.invoke(app, ["model"])
+    assert piped.exit_code == 0 and len(piped.stdout.strip().splitlines()) == 1
+    monkeypatch.setattr(common, "terminal", lambda: True)
+    shown = runner.invoke(app, ["model"])
+    assert shown.stdout.startswith("{\n  ")
+    assert json.loads(shown.stdout) == json.loads(piped.stdout)

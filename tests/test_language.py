@@ -16,6 +16,7 @@ def gate(tiny_scorer) -> LanguageGate:  # type: ignore[no-untyped-def]
     "where is my refund??", "thx!!", "wtf", "ok", "u guys r da worst smh",
     "My card was stolen last night, please block it right away.",
     "pls fix asap my acct locked",
+    "The cafe\u0301 app shows re\u0301sume\u0301 errors, please fix it",  # decomposed accents
 ])
 def test_language_english_is_scorable(gate: LanguageGate, text: str) -> None:
     assert gate.check(text).scorable
@@ -28,6 +29,8 @@ def test_language_english_is_scorable(gate: LanguageGate, text: str) -> None:
     ("😡😡😡", "no_words"),
     ("12345 !!!", "no_words"),
     ("sdfkjh sdkfjh wieuryt xcmvnb qpwoeiru", "unreadable"),
+    ("a" + "\u0301" * 19_000, "unreadable"),  # the model would see "a" and call it calm
+    ("help" + "\u0336\u0315\u0327" * 40, "unreadable"),
 ])
 def test_language_unreadable_is_flagged_with_reason(gate: LanguageGate, text: str,
                                                     reason: str) -> None:

@@ -151,3 +151,32 @@ def test_service_e2e_readme_scenario(server: tuple[str, dict[str, str], Path],
     records = read_records(out)
     assert [(r.labels["frustration"], r.labels["churn_risk"]) for r in records] == [(0, None)]
     assert "Bearer" not in log_path.read_text()
+
+
+def test_service_e2e_long_urls_do_not_stall_health_and_secrets_stay_out_of_the_log(
+        server: tuple[str, dict[str, str], Path]) -> None:
+    """A 64,000-character URL used to hold the event loop for 28 s in log masking; now it is
+    refused before routing and its access-log line is masked over a bounded prefix."""
+    import threading
+
+    base, _, log_path = server
+    secret = "trg_" + "s3cr3t" * 4
+    statuses: list[int] = []
+
+    def attack() -> None:
+        with httpx.Client(timeout=60) as client:
+            for _ in range(10):
+                r = client.get(f"{base}/{'a.' * 32_000}?q=1&key={secret}")
+                statuses.append(r.status_code)
+
+    attacker = threading.Thread(target=attack)
+    attacker.start()
+    with httpx.Client(timeout=5) as client:  # each answer within 5 s, or the test fails
+        while attacker.is_alive():
+            assert client.get(f"{base}/healthz").status_code == 200
+        assert client.get(f"{base}/v1/queue?key={secret}").status_code == 401
+    attacker.join()
+    assert statuses and set(statuses) <= {414, 400}
+    log = log_path.read_text()
+    assert secret not in log
+    assert max(len(line) for line in log.splitlines()) < 20_000

@@ -47,9 +47,13 @@ class InputError(TriageError):
 class RecordError(InputError):
     """A row or file that does not follow the labelled-ticket format."""
 
+    whole_file = False  # set when nothing of the file could be read: skipping cannot help
+
     def __init__(
-        self, message: str, *, source: str | None = None, line: int | None = None, detail: Any = None
+        self, message: str, *, source: str | None = None, line: int | None = None,
+        detail: Any = None, hint: str | None = None
     ) -> None:
+        self.hint = hint  # what to do about it, when the message alone does not say
         where = ""
         if source is not None:
             where = f"{source}"

@@ -1,13 +1,15 @@
 """API keys: created once and shown once, stored as SHA-256 hashes, each with one role.
 
-Roles: `agent` may score and work the queue; `admin` may also manage keys. A key looks like
+Roles: `agent` may score and work the queue; `supervisor` may also act on cases other agents
+hold (release, resolve, escalate, reply); `admin` may do all that and manage keys. A key looks like
 `trg_<43 random characters>`; its first 8 characters (`prefix`) are kept in clear so a key
 can be recognised in `triage keys list` without being usable.
 
 `KeyCache` keeps keys that were found valid for a few seconds, so a busy scoring endpoint
 does not query the database on every request. A revocation clears the cache of the process
 that made it at once; other processes (workers, `triage keys revoke`) stop accepting the key
-within the cache's lifetime (`TRIAGE_KEY_CACHE_SECONDS`, 0 turns the cache off).
+within the cache's lifetime (`TRIAGE_KEY_CACHE_SECONDS`, default 5 s; 0 turns the cache
+off): until then a revoked key still works there.
 """
 
 from __future__ import annotations
@@ -26,18 +28,23 @@ from triage.errors import AuthError, Forbidden, InputError, NotFound
 from triage.store import Database
 from triage.store import keys as rows
 
-ROLES = ("agent", "admin")
+ROLES = ("agent", "supervisor", "admin")
 KEY_PREFIX = "trg_"
-_RANK = {"agent": 1, "admin": 2}
+_RANK = {"agent": 1, "supervisor": 2, "admin": 3}
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's name (used as the agent's name) and role."""
+    """Who is calling: the key (its id holds claims), its name (shown) and role."""
 
     key_id: int
     name: str
     role: str
+
+    @property
+    def supervises(self) -> bool:
+        """May act on cases other agents hold."""
+        return _RANK[self.role] >= _RANK["supervisor"]
 
     def require(self, role: str) -> Principal:
         """Self if this key's role includes `role`; Forbidden otherwise."""

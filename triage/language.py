@@ -7,7 +7,9 @@ The model was trained on English. A message in another language, or one with no 
 Detection uses py3langid, whose model ships inside its wheel (no download), restricted to
 widely used languages, plus a vocabulary check against the model's own tokenizer (words the
 English WordPiece vocabulary knows whole). Short messages (under four words) are only
-rejected when they have no known words at all: "thx!!" and "wtf" stay scorable.
+rejected when they have no known words at all: "thx!!" and "wtf" stay scorable. A text
+with at least as many combining marks as letters ("a" under 19,000 stacked accents) is
+unreadable: the model would see the bare letters and call it calm.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\S+@\S+\.\w+")
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 LANGUAGES = [
     "en", "es", "fr", "de", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "ro", "hu",
@@ -77,6 +80,9 @@ class LanguageGate:
         words = _WORD.findall(_NOISE.sub(" ", text))
         if not words:
             return Readability(False, None, "no_words", 1.0)
+        marks = len(_MARKS.findall(text))
+        if marks > 3 and marks >= sum(len(w) for w in words):
+            return Readability(False, None, "unreadable", 1.0)
         lang, prob = _identifier().classify(text)
         known = self._known_share(words)
         if len(words) < 4:

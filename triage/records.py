@@ -42,8 +42,13 @@ class Record:
         return None if value is None else str(value)
 
 
-def detect_format(path: str | Path, explicit: str | None = None) -> str:
-    """The file format from `explicit` or the file name (`.jsonl`, `.csv`, `.parquet`, `.gz`)."""
+def detect_format(path: str | Path, explicit: str | None = None, *,
+                  option: str = "--format") -> str:
+    """The file format from `explicit` or the file name (`.jsonl`, `.csv`, `.parquet`, `.gz`).
+
+    `option` is the command-line option that names the format when the name does not
+    (`--format` for an input, `--out-format` for an output).
+    """
     if explicit:
         if explicit not in FORMATS:
             raise RecordError(f"unknown format {explicit!r}; expected one of {', '.join(FORMATS)}")
@@ -57,7 +62,7 @@ def detect_format(path: str | Path, explicit: str | None = None) -> str:
         return "jsonl"
     raise RecordError(
         f"cannot tell the format of {path!s} from its name; expected .jsonl, .csv or .parquet "
-        "(optionally .gz), or pass --format"
+        f"(optionally .gz), or pass {option} jsonl|csv|parquet"
     )
 
 
@@ -170,8 +175,8 @@ def iter_handle(
         else:
             yield from _iter_csv(handle, source)
     except UnicodeDecodeError as exc:
-        raise RecordError(f"invalid UTF-8 ({exc.reason}); re-save the file as UTF-8",
-                          source=source) from exc
+        raise RecordError(f"invalid UTF-8 ({exc.reason}); {_guess_encoding(exc.object)}",
+                          source=source, hint=_convert_hint(exc.object, source)) from exc
     except (EOFError, OSError) as exc:
         raise RecordError(f"file is truncated or corrupt ({exc})", source=source) from exc
 
@@ -203,14 +208,36 @@ def _parse_json_line(raw: str, source: str, number: int) -> dict[str, Any] | Rec
     return row
 
 
+def _guess_encoding(raw: bytes) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:200]:
+        return "the file looks like UTF-16; save it as UTF-8"
+    return "the file looks like Latin-1 / Windows-1252; save it as UTF-8"
+
+
+def _convert_hint(raw: bytes, source: str) -> str:
+    utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:200]
+    encoding = "utf-16" if utf16 else "cp1252"
+    return (f"convert it first, e.g. `iconv -f {encoding} -t utf-8 {source} > "
+            f"utf8-{Path(source).name}`, and score the converted file")
+
+
+def _rename_hint(found: Sequence[str]) -> str:
+    guess = next((f for f in found if f.lower() in ("body", "message", "content", "comment",
+                                                     "description", "msg")), None)
+    column = repr(guess) if guess else "the message column"
+    return (f"rename {column} to 'text' in the header row (every row lacks 'text', so "
+            "--on-error skip would skip them all)")
+
+
 def _iter_csv(handle: IO[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(handle)
     if reader.fieldnames is None:
-        return
+        raise RecordError("the file is empty; expected a CSV header row with a 'text' column",
+                          source=source, line=1, hint="check that the export finished")
     if "text" not in reader.fieldnames:
         raise RecordError(
             f"no 'text' column; found {reader.fieldnames}. Rename the message column to 'text'",
-            source=source, line=1,
+            source=source, line=1, hint=_rename_hint(reader.fieldnames),
         )
     for row in reader:
         yield reader.line_num, dict(row)

@@ -21,7 +21,20 @@ def default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    """Service configuration. Every field can be set as `TRIAGE_<FIELD>` in the environment."""
+    """Service configuration. Every field can be set as `TRIAGE_<FIELD>` in the environment.
+
+    Limits on one request's work: `max_body_bytes` (413), `max_url_chars` (414),
+    `max_header_bytes` (431), `max_batch` messages and `max_request_chars` characters per
+    `/v1/score` request (422 and 413), `max_explain_chars` characters explained per request
+    (422). Scoring is admitted through `inference_slots` plus a wait line of `score_queue`
+    requests waiting at most `score_wait_seconds`, and at most `max_per_key` requests of one
+    key at once; beyond that a request gets 429 at once instead of queuing.
+
+    `key_cache_seconds`: a key found valid is trusted for this long without a database
+    look-up. Revoking a key takes effect at once in the process that revoked it, and within
+    this many seconds in every other worker or server (and after `triage keys revoke`);
+    0 turns the cache off (every request queries the database).
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="TRIAGE_", env_file=None, secrets_dir=None, extra="ignore"
@@ -37,6 +50,15 @@ class Settings(BaseSettings):
     max_text_chars: int = 20_000
     max_body_bytes: int = 8_000_000
     max_in_flight: int = 64
+    max_url_chars: int = 8_192
+    max_header_bytes: int = 32_768
+    max_request_chars: int = 200_000
+    max_explain_chars: int = 20_000
+    score_queue: int = 0
+    score_wait_seconds: float = 2.0
+    max_per_key: int = 0
+    metrics_cache_seconds: float = 5.0
+    metrics_need_key: bool = False
     key_cache_seconds: float = 5.0
     inference_slots: int = 0
     lease_seconds: int = 300

@@ -27,6 +27,7 @@ from triage.api import handlers
 from triage.api.middleware import middleware_stack
 from triage.api.requestlog import RequestId
 from triage.api.routes import ROUTERS
+from triage.api.schemas import ErrorOut
 from triage.api.state import Service, UnavailableScorer, load_scorer, start
 from triage.api.telemetry import Telemetry
 from triage.api.tracing import Tracing
@@ -38,7 +39,13 @@ from triage.settings import Settings
 log = logging.getLogger("triage.api")
 DESCRIPTION = """Scores customer messages for frustration, churn risk and urgency, and keeps
 one explainable queue for human agents. Send `Authorization: Bearer <key>` (create keys with
-`triage keys create --role agent|admin`). Errors are `{"error", "error_type", "detail"}`."""
+`triage keys create --role agent|supervisor|admin`). Errors are `{"error", "error_type", "detail"}`."""
+
+# answers any request can get before routing (see middleware.py)
+EVERYWHERE: dict[int | str, dict[str, object]] = {
+    414: {"model": ErrorOut, "description": "The URL is over TRIAGE_MAX_URL_CHARS."},
+    431: {"model": ErrorOut, "description": "The headers are over TRIAGE_MAX_HEADER_BYTES."},
+}
 
 
 def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None,
@@ -77,12 +84,12 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
             tracing.close()
 
     app = FastAPI(title="triage", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)  # routes/docs.py
+                  lifespan=lifespan, responses=EVERYWHERE,
+                  docs_url=None, redoc_url=None)  # routes/docs.py
     app.state.telemetry = telemetry
     app.state.service = None
     handlers.install(app)
-    middleware_stack(app, max_bytes=settings.max_body_bytes,
-                     max_in_flight=settings.max_in_flight, telemetry=telemetry)
+    middleware_stack(app, settings=settings, telemetry=telemetry)
     app.add_middleware(RequestId)  # outermost: every response and log line has the id
     for router in ROUTERS:
         app.include_router(router)

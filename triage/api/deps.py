@@ -7,6 +7,7 @@ goes to the database (on a worker thread).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -61,3 +62,19 @@ async def admin(who: Annotated[Principal, Depends(caller)]) -> Principal:
 AnyKey = Annotated[Principal, Depends(caller)]
 AgentKey = Annotated[Principal, Depends(agent)]
 AdminKey = Annotated[Principal, Depends(admin)]
+
+
+async def scoring_turn(who: AgentKey, service: ServiceDep) -> AsyncIterator[Principal]:
+    """An agent key holding a turn at the model for the request (429 when none is free)."""
+    async with service.admission.turn(who.key_id):
+        yield who
+
+
+async def any_scoring_turn(who: AnyKey, service: ServiceDep) -> AsyncIterator[Principal]:
+    """Any valid key holding a turn at the model for the request."""
+    async with service.admission.turn(who.key_id):
+        yield who
+
+
+ScoringAgentKey = Annotated[Principal, Depends(scoring_turn)]
+ScoringKey = Annotated[Principal, Depends(any_scoring_turn)]

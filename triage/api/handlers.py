@@ -20,7 +20,7 @@ from triage.errors import ModelBuilding, Overloaded, TriageError
 log = logging.getLogger("triage.api")
 _HTTP_TYPES = {400: "BadRequest", 401: "AuthError", 403: "Forbidden", 404: "NotFound",
                405: "MethodNotAllowed", 413: "PayloadTooLarge", 415: "UnsupportedMediaType",
-               429: "Overloaded"}
+               422: "ValidationError", 429: "Overloaded"}
 
 
 def error_body(error: str, error_type: str, detail: Any = None) -> dict[str, Any]:
@@ -52,9 +52,8 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    if exc.status_code == 400:  # FastAPI could not decode the body (e.g. not UTF-8)
-        return JSONResponse(error_body("the request body is not valid JSON in UTF-8; send "
-                                       "a JSON object", "ValidationError"), status_code=422)
+    if exc.status_code == 400:  # FastAPI could not decode the body
+        return JSONResponse(error_body(_unreadable(exc), "ValidationError"), status_code=422)
     kind = _HTTP_TYPES.get(exc.status_code, "HTTPError")
     return JSONResponse(error_body(str(exc.detail), kind), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
@@ -71,6 +70,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
+
+
+def _unreadable(exc: HTTPException) -> str:
+    if isinstance(exc.__cause__, RecursionError):
+        return ("the request body nests JSON arrays or objects too deeply for the parser; "
+                "send a flat JSON object (the API's bodies nest 3 levels at most)")
+    return "the request body is not valid JSON in UTF-8; send a JSON object"
 
 
 def _problem(error: Any) -> dict[str, Any]:

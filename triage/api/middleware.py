@@ -1,6 +1,7 @@
-"""ASGI middleware: request size limit, bounded work in flight (429), latency metrics.
+"""ASGI middleware: URL, header and body limits, bounded work in flight (429), latency.
 
-Pure ASGI (no BaseHTTPMiddleware), so streaming and background work are untouched.
+Pure ASGI (no BaseHTTPMiddleware), so streaming and background work are untouched. The URL
+and header limits run first, before routing, so an oversize request costs nothing else.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from triage.api.telemetry import Telemetry
+from triage.settings import Settings
 
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -26,8 +28,44 @@ async def send_error(send: Send, status: int, error: str, error_type: str,
     await send({"type": "http.response.body", "body": body})
 
 
+class UrlLimit:
+    """Refuse a URL over `max_chars` (414) or headers over `max_header_bytes` (431)."""
+
+    def __init__(self, app: ASGIApp, max_chars: int, max_header_bytes: int,
+                 telemetry: Telemetry) -> None:
+        self.app = app
+        self.max_chars = max_chars
+        self.max_header_bytes = max_header_bytes
+        self.telemetry = telemetry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        url = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
+        if url > self.max_chars:
+            self.telemetry.rejected.labels(reason="url_too_long").inc()
+            await send_error(send, 414, f"the URL is {url} characters, the limit is "
+                             f"{self.max_chars} (TRIAGE_MAX_URL_CHARS); send data in the "
+                             "body", "URITooLong")
+            return
+        headers = sum(len(name) + len(value) for name, value in scope["headers"])
+        if headers > self.max_header_bytes:
+            self.telemetry.rejected.labels(reason="headers_too_large").inc()
+            await send_error(send, 431, f"the request headers are {headers} bytes, the "
+                             f"limit is {self.max_header_bytes} (TRIAGE_MAX_HEADER_BYTES)",
+                             "HeadersTooLarge")
+            return
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` with 413, by header or while streaming."""
+    """Refuse request bodies over `max_bytes` with 413, by header or while streaming.
+
+    Bodies are JSON in UTF-8: one that starts with a UTF-16/32 byte-order mark or holds a
+    NUL byte (UTF-16 text always does; UTF-8 JSON never does) is refused with 422 here,
+    since the JSON parser would otherwise guess the encoding and accept it.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int, telemetry: Telemetry) -> None:
         self.app = app
@@ -51,7 +89,11 @@ class BodyLimit:
         async def wrapped() -> Message:
             nonlocal seen
             message = await receive()
-            seen += len(message.get("body", b""))
+            body = message.get("body", b"")
+            if b"\x00" in body or (seen == 0 and body[:2] in (b"\xff\xfe", b"\xfe\xff")):
+                raise HTTPException(422, "the request body is not UTF-8 (UTF-16 or NUL "
+                                    "bytes); send JSON encoded as UTF-8")
+            seen += len(body)
             if seen > self.max_bytes:
                 self.telemetry.rejected.labels(reason="too_large").inc()
                 raise HTTPException(413, self._message(seen))
@@ -131,9 +173,10 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def middleware_stack(app: Any, *, max_bytes: int, max_in_flight: int,
-                     telemetry: Telemetry) -> None:
-    """Install the middleware on a FastAPI app (outermost first: timing, limit, size)."""
-    app.add_middleware(BodyLimit, max_bytes=max_bytes, telemetry=telemetry)
-    app.add_middleware(InFlightLimit, limit=max_in_flight, telemetry=telemetry)
+def middleware_stack(app: Any, *, settings: Settings, telemetry: Telemetry) -> None:
+    """Install the middleware on a FastAPI app (outermost first: URL, timing, limit, size)."""
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, telemetry=telemetry)
+    app.add_middleware(InFlightLimit, limit=settings.max_in_flight, telemetry=telemetry)
     app.add_middleware(Timing, telemetry=telemetry)
+    app.add_middleware(UrlLimit, max_chars=settings.max_url_chars,
+                       max_header_bytes=settings.max_header_bytes, telemetry=telemetry)

@@ -1,4 +1,11 @@
-"""Request and response shapes of the HTTP API (pydantic), shown in the OpenAPI docs."""
+"""Request and response shapes of the HTTP API (pydantic), shown in the OpenAPI docs.
+
+Request shapes are strict, so the schema says what the API takes: a label is the number 0
+or 1 (not `false`), a time is an ISO 8601 string (not a number of seconds), a count is a
+number (not a string of digits). Limits the API enforces are written into the schema
+(`minLength`, `minItems`, ...), except those an operator sets (TRIAGE_MAX_TEXT_CHARS,
+TRIAGE_MAX_BATCH), which the docs' 413 and 422 responses describe.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +16,33 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     model_validator,
 )
 
 from triage.vocabulary import Direction, Lane, Status, Trend
 
-Label = Annotated[int, Field(strict=True, ge=0, le=1)]
+Label = Annotated[int, Strict(), Field(ge=0, le=1, description="0 or 1 (a number, not a "
+                                                             "boolean).")]
 Head = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Count = Annotated[int, Strict()]
+Amount = Annotated[float, Strict()]
+
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str | date):
+        # pydantic reports a ValueError as a validation error (a TypeError would be a 500)
+        raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")  # noqa: TRY004
+    return value
+
+
+When = Annotated[AwareDatetime, BeforeValidator(_iso_text),
+                 Field(description="ISO 8601 with a time zone, within the last year.")]
+Day = Annotated[date, BeforeValidator(_iso_text)]
 
 
 def _clean(value: str) -> str:
@@ -32,6 +56,9 @@ def _clean(value: str) -> str:
 
 
 Clean = Annotated[str, AfterValidator(_clean)]
+Text = Annotated[Clean, Field(min_length=1, pattern=r"\S",
+                              description="The message (not blank; at most "
+                                          "TRIAGE_MAX_TEXT_CHARS characters).")]
 
 
 Id200 = Annotated[Clean, Field(min_length=1, max_length=200)]
@@ -39,18 +66,26 @@ Name64 = Annotated[Clean, Field(min_length=1, max_length=64)]
 Name32 = Annotated[Clean, Field(min_length=1, max_length=32)]
 
 
-class Strict(BaseModel):
+class Closed(BaseModel):
+    """A request shape: strict types, unknown fields refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+class Open(BaseModel):
+    """A request shape from a helpdesk: strict types, unknown fields ignored."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 # --- scoring -------------------------------------------------------------------------------
 
 
-class ScoreRequest(Strict):
+class ScoreRequest(Closed):
     """One message (`text`) or a batch (`texts`, up to TRIAGE_MAX_BATCH)."""
 
-    text: Clean | None = None
-    texts: list[Clean] | None = None
+    text: Text | None = None
+    texts: Annotated[list[Text], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> ScoreRequest:
@@ -93,60 +128,63 @@ class ScoreResponse(BaseModel):
 # --- tickets -------------------------------------------------------------------------------
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(Open):
     """Facts about the customer. Other fields (name, region, ...) are accepted and dropped."""
 
-    model_config = ConfigDict(extra="ignore")
-
     customer_id: Id200
-    customer_since: date | None = None
+    customer_since: Day | None = None
     tier: Name64 | None = None
     plan: Name64 | None = None
-    lifetime_value: float | None = Field(None, ge=0, allow_inf_nan=False)
+    lifetime_value: Amount | None = Field(None, ge=0, allow_inf_nan=False)
 
 
-class TicketIn(BaseModel):
+class TicketIn(Open):
     """A new customer message from a helpdesk (extra helpdesk fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    text: Clean
+    text: Text
     channel: Name32 = "api"
     subject: Annotated[Clean, Field(max_length=500)] | None = None
     source: Name64 = "api"
     external_id: Id200 | None = None
-    created_at: AwareDatetime | None = None
+    created_at: When | None = None
     customer: CustomerIn | None = None
 
 
-class MessageIn(Strict):
-    text: Clean
+class MessageIn(Closed):
+    text: Text
     author: Literal["customer", "agent"] = "customer"
-    author_name: Id200 | None = None
-    created_at: AwareDatetime | None = None
+    author_name: Id200 | None = Field(None, description="The customer's name as the "
+                                      "helpdesk shows it. An agent reply's author is the "
+                                      "key's holder: leave it out, or send that name.")
+    created_at: When | None = None
 
 
-class ClaimIn(Strict):
+class ClaimIn(Closed):
     lanes: list[Lane] | None = Field(None, description="Lanes to claim from (default: all).")
 
 
-class EscalateIn(Strict):
+class EscalateIn(Closed):
     reason: Annotated[Clean, Field(max_length=2000)] | None = None
 
 
-class ResolveIn(Strict):
+class ResolveIn(Closed):
     note: Annotated[Clean, Field(max_length=2000)] | None = None
 
 
-class FeedbackIn(Strict):
-    """An agent's label corrections and/or the customer's CSAT (1-5) with a comment."""
+class FeedbackIn(Closed):
+    """An agent's label corrections and/or the customer's CSAT (1-5) with a comment.
+
+    At least one of them: a label (0 or 1), `csat`, or `comment`."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["labels"]}, {"required": ["csat"]}, {"required": ["comment"]}]})
 
     labels: dict[Head, Label] | None = Field(
         None, description="Head -> 0 or 1, for any head the model scores; leave a head out "
                           "for no opinion.")
-    csat: int | None = Field(None, ge=1, le=5)
+    csat: Count | None = Field(None, ge=1, le=5)
     comment: Annotated[Clean, Field(max_length=5000)] | None = None
-    message_id: int | None = Field(None, ge=1, le=2**53,
+    message_id: Count | None = Field(None, ge=1, le=2**53,
                                    description="Default: the newest customer message.")
 
 
@@ -180,7 +218,8 @@ class CustomerOut(BaseModel):
 
 
 class LeaseOut(BaseModel):
-    holder: str
+    holder: str = Field(description="The name of the key that holds the claim.")
+    key_id: int | None = Field(None, description="The id of the key that holds the claim.")
     expires_at: str | None
 
 
@@ -283,9 +322,9 @@ class QueueOut(BaseModel):
 # --- keys, model, health -----------------------------------------------------------------------
 
 
-class KeyIn(Strict):
+class KeyIn(Closed):
     name: Id200
-    role: Literal["agent", "admin"] = "agent"
+    role: Literal["agent", "supervisor", "admin"] = "agent"
 
 
 class KeyOut(BaseModel):

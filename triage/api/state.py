@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from triage import connectors
+from triage.api.admission import Admission, limits_for
 from triage.api.telemetry import Telemetry
 from triage.assembly import build_cases, build_policy, build_scorer, build_store
 from triage.cases import Cases, utcnow
@@ -97,6 +98,7 @@ class Service:
     keys: KeyCache = field(default_factory=lambda: KeyCache(0))
     gateway: Gateway | None = None
     worker: OutboxWorker | None = None
+    admission: Admission = field(default_factory=lambda: Admission(limits_for(1, 0, 2.0, 0)))
 
     @property
     def building(self) -> bool:
@@ -127,19 +129,27 @@ def start(settings: Settings, scorer: Scorer | None, telemetry: Telemetry,
         scorer, model_error = _load_scorer(settings)
     cases = build_cases(settings, db, scorer, policy=policy, clock=clock,
                         on_score=telemetry.observe_score)
-    telemetry.watch_store(cases.depth, cases.lease_expiries)
+    telemetry.watch_store(cases.depth, cases.lease_expiries, settings.metrics_cache_seconds)
     gateway = connectors.gateway(settings, cases, clock=clock or utcnow,
                                  on_result=telemetry.observe_webhook)
     worker = connectors.worker(settings, db, clock=clock or utcnow)
     telemetry.watch_outbox(lambda: _outbox_counts(db))
     telemetry.watch_waits(cases.waits)
     return Service(settings, db, scorer, cases, policy, model_error, telemetry,
-                   KeyCache(settings.key_cache_seconds), gateway, worker)
+                   KeyCache(settings.key_cache_seconds), gateway, worker,
+                   admission_for(settings))
 
 
 def _outbox_counts(db: Database) -> dict[str, dict[str, int]]:
     with db.read() as s:
         return outbox.counts(s)
+
+
+def admission_for(settings: Settings) -> Admission:
+    """The scoring admission of one process, sized by its inference slots."""
+    slots = inference_shape(settings)[1]
+    return Admission(limits_for(slots, settings.score_queue, settings.score_wait_seconds,
+                                settings.max_per_key))
 
 
 def _load_scorer(settings: Settings) -> tuple[Any, str | None]:

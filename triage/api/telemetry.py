@@ -1,9 +1,11 @@
 """Prometheus metrics of one app: request latency, scores, queue depth, lease expiries.
 
 Latency and score histograms and the counters are counted in-process. Queue depth per lane
-and the lease expiry total are read from the store at scrape time, so they agree across
-API processes. `triage_build_info{version, model_version, policy}` says what is running, and
-the process and platform collectors add memory, CPU, open files and the Python version.
+and the lease expiry total are read from the store, so they agree across API processes; a
+reading is kept for `cache_seconds` (TRIAGE_METRICS_CACHE_SECONDS), so a flood of scrapes
+costs the database one query per interval, not one per scrape.
+`triage_build_info{version, model_version, policy}` says what is running, and the process
+and platform collectors add memory, CPU, open files and the Python version.
 
 With several workers (`triage serve --workers N`) the server sets PROMETHEUS_MULTIPROC_DIR
 and the client's multiprocess mode adds up every worker's histograms and counters in one
@@ -16,6 +18,7 @@ import functools
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -102,19 +105,33 @@ class Telemetry:
             self.scores.labels(head=head).observe(value)
 
     def watch_store(self, depth: Callable[[], dict[str, int]],
-                    expiries: Callable[[], int]) -> None:
-        """Report queue depth and lease expiries from the store at every scrape."""
-        self.live.register(_StoreCollector(depth, expiries))
+                    expiries: Callable[[], int], cache_seconds: float = 5.0) -> None:
+        """Report queue depth and lease expiries from the store (read at most once per
+        `cache_seconds`)."""
+        self.live.register(_StoreCollector(depth, expiries, cache_seconds))
 
 
 class _StoreCollector(Collector):
-    def __init__(self, depth: Callable[[], dict[str, int]], expiries: Callable[[], int]):
+    def __init__(self, depth: Callable[[], dict[str, int]], expiries: Callable[[], int],
+                 cache_seconds: float, clock: Callable[[], float] = time.monotonic):
         self.depth = depth
         self.expiries = expiries
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._reading: tuple[float, dict[str, int], int] | None = None
+
+    def read(self) -> tuple[dict[str, int], int]:
+        """(depth per lane, lease expiries), from the cache while it is fresh."""
+        with self._lock:
+            now = self.clock()
+            if self._reading is None or now - self._reading[0] >= self.cache_seconds:
+                self._reading = (now, self.depth(), self.expiries())
+            return self._reading[1], self._reading[2]
 
     def collect(self) -> Iterator[Metric]:
         try:
-            depth, expired = self.depth(), self.expiries()
+            depth, expired = self.read()
         except TriageError as exc:  # a scrape must not fail because the store is down
             log.warning("metrics: store unavailable (%s)", exc.message)
             return

@@ -31,6 +31,10 @@ ON_ERROR = ("stop", "skip")
 SHOWN_SKIPS = 10
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _named_format(path: str) -> str | None:
     try:
         return detect_format(path)
@@ -76,7 +80,7 @@ class BatchOptions:
         assert self.output is not None
         if self.output.endswith("/"):  # a directory of shards (Ray engine)
             return fmt_in, _named_format(self.output.rstrip("/")) or fmt_in
-        return fmt_in, detect_format(self.output, None)
+        return fmt_in, detect_format(self.output, None, option="--out-format")
 
     def check(self) -> None:
         if self.on_error not in ON_ERROR:
@@ -240,6 +244,14 @@ class Run:
                          + (f", {self.options.rejects} lists them" if self.options.rejects else ""))
 
     def _explain_stop(self, exc: RecordError) -> None:
+        if exc.whole_file:  # nothing to skip to or resume from: only fixing the file helps
+            self.log(f"stopped: nothing in {self.options.input} could be read "
+                     f"({short_reason(exc)}). {_sentence(exc.hint or 'fix the file')}")
+            return
+        if exc.hint:
+            self.log(f"stopped at line {exc.line} ({short_reason(exc)}). "
+                     f"{_sentence(exc.hint)}")
+            return
         where = f"line {exc.line}" if exc.line else "the damaged part"
         hint = f"stopped at {where} ({short_reason(exc)}). Fix the input, or pass --on-error skip"
         if self.output is not None:

@@ -81,6 +81,7 @@ def items_of(rows: RowSource, source: str) -> Iterator[Item]:
         yield from _bad_items(bad)
     except RecordError as exc:
         if last == 0 and not bad:
+            exc.whole_file = True
             raise
         yield from _bad_items(bad)
         item = Item(last + 1, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -11,6 +12,7 @@ from triage.cases.inputs import (
     Labels,
     NewTicket,
     Outcome,
+    check_created_at,
     check_labels,
     check_lanes,
     check_reply,
@@ -42,6 +44,7 @@ from triage.vocabulary import LANES
 REPEAT_DAYS = 7
 SYSTEM = "system"
 Effect = Callable[[Any, Ticket, dict[str, Any]], None]
+CLAIM_TRIES = 25  # a claim that finds only rows locked by other transactions looks again
 
 
 def utcnow() -> datetime:
@@ -87,6 +90,7 @@ class Cases:
         (the connectors' outbox).
         """
         self.scorer.check(new.text)
+        check_created_at(new.created_at, self.clock())
         if new.external_id is not None:
             known = self._replay(new)
             if known is not None:
@@ -95,8 +99,13 @@ class Cases:
         return self._retry_once(lambda: self._intake(new, score, actor, then))
 
     def add_message(self, ref: str, text: str, author: str, actor: str, *,
-                    author_name: str | None = None, created_at: datetime | None = None) -> Outcome:
-        """Add a customer message (re-scores the case) or an agent reply (waits on customer)."""
+                    author_name: str | None = None, created_at: datetime | None = None,
+                    key_id: int | None = None, admin: bool = False) -> Outcome:
+        """Add a customer message (re-scores the case) or an agent reply (waits on customer).
+
+        An agent reply on a case another agent holds needs that holder, or `admin` (a
+        supervisor's or admin's key): a reply ends the holder's claim.
+        """
         if author not in ("customer", "agent"):
             raise InputError(f"author is {author!r}; expected 'customer' or 'agent'")
         if author == "customer":
@@ -105,8 +114,11 @@ class Cases:
             check_reply(text, getattr(self.scorer, "max_chars", 20_000))
         score = self._score(text) if author == "customer" else None
         now = self.clock()
+        check_created_at(created_at, now)
         with self.db.write() as s:
             t = self._find(s, ref, lock=True)
+            if author == "agent":
+                self._check_not_held_by_other(t, actor, now, admin, key_id)
             self._append(s, t, text, author, score, now, actor, author_name, created_at)
             return Outcome(self._view(s, t, now))
 
@@ -168,16 +180,15 @@ class Cases:
             return
         if t.status in ("waiting_on_customer", "resolved"):
             reopened = t.status == "resolved"
-            self._move(s, t, now, actor, "open", waiting_since=at, lease_holder=None,
-                       lease_expires_at=None, resolved_at=None)
+            self._move(s, t, now, actor, "open", waiting_since=at, resolved_at=None,
+                       **NO_LEASE)
             if reopened:
                 repo.add_audit(s, t.id, now, actor, "reopened", {"message_id": m.id})
         self._rescore(s, t, now, actor, m.id)
 
     def _agent_replied(self, s: Any, t: Ticket, now: datetime, actor: str) -> None:
         if t.status in ("open", "escalated", "claimed"):
-            self._move(s, t, now, actor, "waiting_on_customer", lease_holder=None,
-                       lease_expires_at=None, review_at=None)
+            self._move(s, t, now, actor, "waiting_on_customer", review_at=None, **NO_LEASE)
 
     def _rescore(self, s: Any, t: Ticket, now: datetime, actor: str, message_id: int) -> None:
         recent = repo.recent_customer_messages(s, t.id, WINDOW)
@@ -206,61 +217,78 @@ class Cases:
         return {"policy": self.policy.version, "now": now.isoformat(),
                 "depth": {lane: depth.get(lane, 0) for lane in LANES}, "entries": entries}
 
-    def claim(self, actor: str, lanes: Sequence[str] | None = None) -> dict[str, Any] | None:
-        """Atomically take the top queued ticket with a lease; None when nothing is queued."""
-        lanes = check_lanes(lanes)
-        now = self.clock()
-        with self.db.write() as s:
-            self._sweep(s, now)
-            t = q.claim_next(s, lanes)
-            if t is None:
-                return None
-            expires = now + self.lease
-            self._move(s, t, now, actor, "claimed", lease_holder=actor, lease_expires_at=expires)
-            repo.add_audit(s, t.id, now, actor, "claimed",
-                           {"lease_expires_at": expires.isoformat()})
-            return self._view(s, t, now)
+    def claim(self, actor: str, lanes: Sequence[str] | None = None, *,
+              key_id: int | None = None) -> dict[str, Any] | None:
+        """Atomically take the top queued ticket with a lease; None when nothing is queued.
 
-    def heartbeat(self, ref: str, actor: str) -> dict[str, Any]:
+        The claim is held by `key_id` (the API key) when given, else by the name `actor`.
+        Due work is swept in its own transaction first, so its row locks are gone before
+        the claim; a claim that finds only rows other transactions hold (PostgreSQL skips
+        locked rows) looks again, so it answers None only when nothing is queued.
+        """
+        lanes = check_lanes(lanes)
+        self.sweep()
+        for attempt in range(CLAIM_TRIES):
+            now = self.clock()
+            with self.db.write() as s:
+                t = q.claim_next(s, lanes)
+                if t is not None:
+                    return self._take(s, t, now, actor, key_id)
+                if not q.has_queued(s, lanes):
+                    return None
+            time.sleep(0.005 * (attempt + 1))
+        return None
+
+    def _take(self, s: Any, t: Ticket, now: datetime, actor: str,
+              key_id: int | None) -> dict[str, Any]:
+        expires = now + self.lease
+        self._move(s, t, now, actor, "claimed", lease_holder=actor, lease_key_id=key_id,
+                   lease_expires_at=expires)
+        repo.add_audit(s, t.id, now, actor, "claimed",
+                       {"lease_expires_at": expires.isoformat(), "key_id": key_id})
+        return self._view(s, t, now)
+
+    def heartbeat(self, ref: str, actor: str, *, key_id: int | None = None) -> dict[str, Any]:
         """Extend the caller's lease on a ticket it holds."""
         now = self.clock()
         with self.db.write() as s:
             t = self._find(s, ref, lock=True)
-            self._check_holder(t, actor, now, admin=False)
+            self._check_holder(t, actor, now, admin=False, key_id=key_id)
             repo.update_ticket(s, t, lease_expires_at=now + self.lease, updated_at=now)
             return self._view(s, t, now)
 
-    def release(self, ref: str, actor: str, *, admin: bool = False) -> dict[str, Any]:
+    def release(self, ref: str, actor: str, *, admin: bool = False,
+                key_id: int | None = None) -> dict[str, Any]:
         """Give a claimed ticket back to the queue at its place (its wait keeps counting)."""
         now = self.clock()
         with self.db.write() as s:
             t = self._find(s, ref, lock=True)
-            self._check_holder(t, actor, now, admin=admin)
+            self._check_holder(t, actor, now, admin=admin, key_id=key_id)
             self._requeue(s, t, now, actor, "released", {"holder": t.lease_holder})
             return self._view(s, t, now)
 
     def resolve(self, ref: str, actor: str, *, admin: bool = False,
-                note: str | None = None) -> dict[str, Any]:
+                note: str | None = None, key_id: int | None = None) -> dict[str, Any]:
         """Close a case. Resolving a resolved case changes nothing."""
         now = self.clock()
         with self.db.write() as s:
             t = self._find(s, ref, lock=True)
             if t.status != "resolved":
-                self._check_not_held_by_other(t, actor, now, admin)
-                self._move(s, t, now, actor, "resolved", lease_holder=None,
-                           lease_expires_at=None, review_at=None, resolved_at=now)
+                self._check_not_held_by_other(t, actor, now, admin, key_id)
+                self._move(s, t, now, actor, "resolved", review_at=None, resolved_at=now,
+                           **NO_LEASE)
                 repo.add_audit(s, t.id, now, actor, "resolved", {"note": note} if note else None)
             return self._view(s, t, now)
 
     def escalate(self, ref: str, actor: str, reason: str | None = None, *,
-                 admin: bool = False) -> dict[str, Any]:
+                 admin: bool = False, key_id: int | None = None) -> dict[str, Any]:
         """Send a case to the supervisor lane by hand (it stays there until resolved)."""
         now = self.clock()
         with self.db.write() as s:
             t = self._find(s, ref, lock=True)
             if t.status == "resolved":
                 raise Conflict(f"{t.case_number} is resolved; a new customer message reopens it")
-            self._check_not_held_by_other(t, actor, now, admin)
+            self._check_not_held_by_other(t, actor, now, admin, key_id)
             why = reason or f"escalated by {actor}"
             repo.update_ticket(s, t, escalated_by_agent=True, escalation_reason=why)
             since = now if t.status == "waiting_on_customer" else t.waiting_since
@@ -363,8 +391,7 @@ class Cases:
 
     def _requeue(self, s: Any, t: Ticket, now: datetime, actor: str, action: str,
                  detail: dict[str, Any], **fields: Any) -> None:
-        repo.update_ticket(s, t, status="open", lease_holder=None, lease_expires_at=None,
-                           **fields)
+        repo.update_ticket(s, t, status="open", **NO_LEASE, **fields)
         repo.add_audit(s, t.id, now, actor, action, detail)
         self.placement.place(s, t, now, actor)
 
@@ -374,11 +401,12 @@ class Cases:
             repo.add_audit(s, t.id, now, actor, "status", {"from": t.status, "to": status})
         repo.update_ticket(s, t, status=status, updated_at=now, **fields)
 
-    def _check_holder(self, t: Ticket, actor: str, now: datetime, *, admin: bool) -> None:
+    def _check_holder(self, t: Ticket, actor: str, now: datetime, *, admin: bool,
+                      key_id: int | None = None) -> None:
         if t.status != "claimed":
             raise Conflict(f"{t.case_number} is {t.status}, not claimed; claim it first "
                            "(POST /v1/queue/claim)")
-        if t.lease_holder != actor and not admin:
+        if not holds(t, actor, key_id) and not admin:
             raise Conflict(f"{t.case_number} is held by {t.lease_holder!r}, not by {actor!r}")
         if t.lease_expires_at is not None and t.lease_expires_at <= now and not admin:
             raise Conflict(f"the lease on {t.case_number} expired at "
@@ -386,12 +414,12 @@ class Cases:
                            "claim again")
 
     def _check_not_held_by_other(self, t: Ticket, actor: str, now: datetime,
-                                 admin: bool) -> None:
+                                 admin: bool, key_id: int | None = None) -> None:
         live = t.status == "claimed" and t.lease_expires_at is not None \
             and t.lease_expires_at > now
-        if live and t.lease_holder != actor and not admin:
+        if live and not holds(t, actor, key_id) and not admin:
             raise Conflict(f"{t.case_number} is held by {t.lease_holder!r} until "
-                           f"{iso(t.lease_expires_at)}; ask them, or an admin")
+                           f"{iso(t.lease_expires_at)}; ask them, or a supervisor")
 
     def _find(self, s: Any, ref: str, *, lock: bool = False) -> Ticket:
         t = repo.find_ticket(s, ref, lock=lock)
@@ -434,6 +462,18 @@ class Cases:
             return fn()
         except DuplicateRow:
             return fn()
+
+
+NO_LEASE: dict[str, Any] = {"lease_holder": None, "lease_key_id": None,
+                            "lease_expires_at": None}
+
+
+def holds(t: Ticket, actor: str, key_id: int | None) -> bool:
+    """Whether the caller holds `t`'s claim: by key id when the claim and the caller have
+    one (names are not unique), else by name (claims made without a key, e.g. the CLI)."""
+    if key_id is not None and t.lease_key_id is not None:
+        return t.lease_key_id == key_id
+    return t.lease_holder == actor
 
 
 def _model_version(recent: Sequence[Message], scorer: Scorer) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from triage.errors import InputError, TextTooLong
@@ -71,6 +71,25 @@ class Outcome:
     created: bool = False
     appended: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+OLDEST = timedelta(days=366)
+NEWEST = timedelta(hours=1)
+
+
+def check_created_at(created_at: datetime | None, now: datetime) -> None:
+    """A message's own time must be plausible: not over a year old (it would sit at the top
+    of the queue for good) and not more than an hour ahead of our clock."""
+    if created_at is None:
+        return
+    if created_at < now - OLDEST:
+        raise InputError(f"created_at {created_at.isoformat()} is more than {OLDEST.days} "
+                         f"days before now ({now.isoformat()}); send the message's real "
+                         "time, or leave created_at out to use the time of arrival")
+    if created_at > now + NEWEST:
+        raise InputError(f"created_at {created_at.isoformat()} is in the future (now is "
+                         f"{now.isoformat()}); check the sender's clock and time zone, or "
+                         "leave created_at out")
 
 
 def check_reply(text: str, max_chars: int) -> None:

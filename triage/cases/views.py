@@ -27,7 +27,8 @@ def case_view(t: Ticket, p: Priority | None) -> dict[str, Any]:
         "explanation": None if p is None else p.explanation(),
         "priority": None if p is None else p.as_dict(),
         "lease": None if t.lease_holder is None else {
-            "holder": t.lease_holder, "expires_at": iso(t.lease_expires_at)},
+            "holder": t.lease_holder, "key_id": t.lease_key_id,
+            "expires_at": iso(t.lease_expires_at)},
         "waiting_since": iso(t.waiting_since), "created_at": iso(t.created_at),
         "updated_at": iso(t.updated_at), "resolved_at": iso(t.resolved_at),
     }

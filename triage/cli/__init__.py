@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import typer
 
+from triage.cli.common import Group
+
 app = typer.Typer(
+    cls=Group,
     name="triage",
     help="Score customer messages for frustration, churn risk and urgency; run the queue.",
     no_args_is_help=True,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from triage.cli.common import emit, errors_to_exit, log, settings
+from triage.cli.common import Command, emit, errors_to_exit, log, settings
 from triage.errors import InputError
 
 if TYPE_CHECKING:
@@ -187,5 +187,5 @@ def rescore_queue_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("score")(score_cmd)
-    app.command("rescore-queue")(rescore_queue_cmd)
+    app.command("score", cls=Command)(score_cmd)
+    app.command("rescore-queue", cls=Command)(rescore_queue_cmd)

@@ -9,11 +9,33 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from triage.errors import TriageError
 from triage.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _no_bool_placeholders(params: list[Any]) -> list[Any]:
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""  # an on/off flag takes no value: show none
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose on/off flags (--help included) show no `<bool>` placeholder in help."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _no_bool_placeholders(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """A command group whose --help shows no `<bool>` placeholder."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _no_bool_placeholders(super().get_params(ctx))
 
 
 def settings() -> Settings:
@@ -46,3 +68,13 @@ def log(message: str) -> None:
 def emit(obj: Any) -> None:
     """One JSON result on stdout."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def show(obj: Any) -> None:
+    """One JSON document on stdout: indented for a person at a terminal, one line when piped."""
+    indent = 2 if terminal() else None
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+
+
+def terminal() -> bool:
+    return sys.stdout.isatty()

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from triage.cli.common import emit, errors_to_exit, log, settings
+from triage.cli.common import Command, emit, errors_to_exit, log, settings, show
 from triage.errors import InputError, ModelError
 from triage.heads import check_head, check_heads
 
@@ -123,10 +123,10 @@ def model_cmd(
 
     s = settings()
     path = ensure_default_model(s, log) if build else s.resolved_model_dir()
-    emit(load_manifest(path).raw)
+    show(load_manifest(path).raw)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("train")(train_cmd)
-    app.command("eval")(eval_cmd)
-    app.command("model")(model_cmd)
+    app.command("train", cls=Command)(train_cmd)
+    app.command("eval", cls=Command)(eval_cmd)
+    app.command("model", cls=Command)(model_cmd)

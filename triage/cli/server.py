@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from triage.cli.common import emit, errors_to_exit, log, settings
+from triage.cli.common import Command, Group, emit, errors_to_exit, log, settings
 from triage.errors import ModelError
 from triage.settings import Settings
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from triage.store import Database
 
 serve_log = logging.getLogger("triage.serve")
-keys_app = typer.Typer(help="Create, list and revoke API keys (stored hashed).",
+keys_app = typer.Typer(cls=Group, help="Create, list and revoke API keys (stored hashed).",
                        no_args_is_help=True)
 
 
@@ -82,8 +82,9 @@ def migrate_cmd() -> None:
 
 @errors_to_exit
 def keys_create_cmd(
-    role: Annotated[str, typer.Option(help="agent (score, work the queue) or admin "
-                                      "(also manage keys).")] = "agent",
+    role: Annotated[str, typer.Option(help="agent (score, work the queue), supervisor (also "
+                                      "act on cases others hold) or admin (also manage "
+                                      "keys).")] = "agent",
     name: Annotated[str | None, typer.Option(help="Who holds it; shown as the agent's name "
                                              "on claims and in the audit log.")] = None,
 ) -> None:
@@ -110,7 +111,12 @@ def keys_list_cmd() -> None:
 
 @errors_to_exit
 def keys_revoke_cmd(key_id: Annotated[int, typer.Argument(help="The id from keys list.")]) -> None:
-    """Revoke a key; requests with it are refused from now on."""
+    """Revoke a key. Running servers refuse it within TRIAGE_KEY_CACHE_SECONDS (default 5 s).
+
+    Servers cache keys found valid for that long, so until then a revoked key still works
+    there; set TRIAGE_KEY_CACHE_SECONDS=0 on the servers to refuse it at once (every request
+    then queries the database).
+    """
     from triage.keys import revoke_key
 
     db = _database(settings(), migrate=True)
@@ -205,10 +211,10 @@ def _safe_url(url: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve_cmd)
-    app.command("migrate")(migrate_cmd)
-    app.command("export-labels")(export_labels_cmd)
-    keys_app.command("create")(keys_create_cmd)
-    keys_app.command("list")(keys_list_cmd)
-    keys_app.command("revoke")(keys_revoke_cmd)
+    app.command("serve", cls=Command)(serve_cmd)
+    app.command("migrate", cls=Command)(migrate_cmd)
+    app.command("export-labels", cls=Command)(export_labels_cmd)
+    keys_app.command("create", cls=Command)(keys_create_cmd)
+    keys_app.command("list", cls=Command)(keys_list_cmd)
+    keys_app.command("revoke", cls=Command)(keys_revoke_cmd)
     app.add_typer(keys_app, name="keys")

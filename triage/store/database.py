@@ -59,6 +59,16 @@ class Database:
         with _store_errors(), self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
+    def ping_write(self, timeout: float = 1.0) -> None:
+        """Raise StoreError unless a write transaction could start within `timeout` seconds
+        (a locked SQLite file, a read-only PostgreSQL)."""
+        with _store_errors(), self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                _sqlite_try_write(conn, timeout)
+            elif conn.execute(text("SHOW transaction_read_only")).scalar() == "on":
+                raise StoreError("the database accepts no writes (read-only transaction); "
+                                 "check that TRIAGE_DATABASE_URL points at the primary")
+
     def migrate(self) -> str:
         """Apply every migration not yet applied; returns the revision now in place."""
         with _store_errors(), self.engine.begin() as conn:
@@ -120,6 +130,20 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
                    "busy_timeout=30000"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def _sqlite_try_write(conn: Connection, timeout: float) -> None:
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("ROLLBACK")
+    except Exception as exc:
+        raise StoreError(f"the database takes no writes now ({exc}); another process holds "
+                         "the SQLite file's write lock, or the disk is read-only") from exc
+    finally:
+        raw.execute("PRAGMA busy_timeout=30000")
 
 
 def _sqlite_begin(conn: Connection) -> None:

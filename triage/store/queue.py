@@ -32,6 +32,12 @@ def claim_next(s: Session, lanes: Sequence[str]) -> Ticket | None:
     return s.scalars(query).first()
 
 
+def has_queued(s: Session, lanes: Sequence[str]) -> bool:
+    """Whether any ticket is queued in `lanes` (locked by another transaction or not)."""
+    query = select(Ticket.id).where(Ticket.status.in_(QUEUED), Ticket.lane.in_(lanes)).limit(1)
+    return s.scalars(query).first() is not None
+
+
 def list_queue(s: Session, *, lanes: Sequence[str], statuses: Sequence[str],
                limit: int) -> list[Ticket]:
     """Tickets in queue order (highest position first)."""

@@ -28,6 +28,7 @@ from triage.store.tables import (
 
 CASE_PREFIX = "CS"
 _CASE = re.compile(r"^CS-(\d{4})-(\d{1,12})$", re.IGNORECASE)
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 def next_case_number(s: Session, year: int) -> str:
@@ -52,7 +53,7 @@ def find_ticket(s: Session, ref: str, *, lock: bool = False) -> Ticket | None:
     case = normalise_case_number(ref)
     if case is not None:
         query = select(Ticket).where(Ticket.case_number == case)
-    elif ref.strip().isdigit() and len(ref.strip()) < 19:
+    elif _ID.fullmatch(ref.strip()):  # ASCII digits only: "²" is a digit to isdigit()
         query = select(Ticket).where(Ticket.id == int(ref))
     else:
         return None

@@ -116,6 +116,7 @@ class Ticket(Base):
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_holder: Mapped[str | None] = mapped_column(String(200))
+    lease_key_id: Mapped[int | None] = mapped_column(Integer)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

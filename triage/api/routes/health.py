@@ -1,4 +1,5 @@
-"""Liveness, readiness and Prometheus metrics (no key needed)."""
+"""Liveness, readiness and Prometheus metrics (no key needed, unless
+TRIAGE_METRICS_NEED_KEY asks for one on `/metrics`)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,31 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 
-from triage.api.deps import ServiceDep
+from triage.api.deps import ServiceDep, bearer, caller
 from triage.api.handlers import error_body
+from triage.api.routes.scoring import without_paths
 from triage.errors import TriageError
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
+@router.head("/healthz", include_in_schema=False)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", responses={503: {"description": "Model not loaded or being built "
-                                          "(`state`, `progress`, `eta_s`), or store down."}})
+                                          "(`state`, `progress`, `eta_s`), or the store "
+                                          "does not answer or takes no writes."}})
+@router.head("/readyz", include_in_schema=False)
 def readyz(service: ServiceDep) -> Any:
-    """Ready to serve: the model is loaded and the store answers.
+    """Ready to serve: the model is loaded and the store answers and takes writes.
 
     While the default model is built (first start) it answers 503 with
     `{"state": "building model", "progress": 0..1, "eta_s": ...}` beside the error fields.
@@ -37,9 +44,10 @@ def readyz(service: ServiceDep) -> Any:
                             headers={"Retry-After": str(refusal.retry_after)})
     problems: dict[str, str] = {}
     if service.model_error:
-        problems["model"] = service.model_error
+        problems["model"] = without_paths(service.model_error)
     try:
         service.db.ping()
+        service.db.ping_write()
     except TriageError as exc:
         problems["store"] = exc.message
     if problems:
@@ -51,6 +59,11 @@ def readyz(service: ServiceDep) -> Any:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+async def metrics(request: Request, service: ServiceDep) -> Response:
+    """Prometheus metrics; the store-backed gauges are cached (TRIAGE_METRICS_CACHE_SECONDS)."""
+    if service.settings.metrics_need_key:
+        creds: HTTPAuthorizationCredentials | None = await bearer(request)
+        await caller(service, creds)
     registry = request.app.state.telemetry.scrape_registry()
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    body = await run_in_threadpool(generate_latest, registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -11,7 +11,9 @@ from triage.api.deps import AdminKey, ServiceDep
 from triage.api.schemas import ErrorOut, KeyCreatedOut, KeyIn, KeyOut
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"],
-                   responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}})
+                   responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut},
+                              422: {"model": ErrorOut},
+                              429: {"model": ErrorOut}})
 
 
 @router.post("", response_model=KeyCreatedOut, status_code=201)
@@ -29,8 +31,8 @@ def list_keys(key: AdminKey, service: ServiceDep) -> list[dict[str, Any]]:
 @router.delete("/{key_id}", response_model=KeyOut, responses={404: {"model": ErrorOut}})
 def revoke_key(key_id: Annotated[int, Path(ge=1, le=2**53)], key: AdminKey,
                service: ServiceDep) -> dict[str, Any]:
-    """Revoke a key; requests with it get 401 from now on (on other workers, within
-    TRIAGE_KEY_CACHE_SECONDS)."""
+    """Revoke a key; requests with it get 401 from now on in this process. Other workers
+    and servers may accept it for up to TRIAGE_KEY_CACHE_SECONDS more (default 5 s)."""
     revoked = keys.revoke_key(service.db, key_id)
     service.keys.clear()
     return revoked

@@ -10,7 +10,8 @@ from triage.api.deps import AgentKey, CasesDep
 from triage.api.schemas import CaseOut, ClaimIn, ErrorOut, Lane, QueueOut, Status
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"],
-                   responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+                   responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut},
+                              429: {"model": ErrorOut}})
 
 
 @router.get("", response_model=QueueOut)
@@ -28,5 +29,5 @@ def read_queue(key: AgentKey, cases: CasesDep,
              responses={204: {"description": "Nothing to claim in these lanes."}})
 def claim(key: AgentKey, cases: CasesDep, body: ClaimIn | None = None) -> Any:
     """Take the top ticket with a lease; heartbeat to keep it, or it returns to the queue."""
-    got = cases.claim(key.name, body.lanes if body else None)
+    got = cases.claim(key.name, body.lanes if body else None, key_id=key.key_id)
     return Response(status_code=204) if got is None else got
