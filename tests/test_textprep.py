@@ -59,7 +59,7 @@ def test_textprep_leaves_ordinary_text_alone(text: str) -> None:
     ("The parcel went to your depot in Rotterdam instead of Antwerp.",
      "The parcel went to your depot in [place] instead of [place]."),
     ("Flight from Rio de Janeiro to Nairobi was cancelled, I'm stuck in Kenya!",
-     "Flight from [place] to [place] was cancelled, I'm stuck in [place]!"),
+     "Flight from [place] to [place] was canceled, I'm stuck in [place]!"),
     ("We moved to Tennessee. Dr Okonkwo needs the records.",
      "We moved to [place]. [name] needs the records."),
 ])
