@@ -106,13 +106,13 @@ NOT_NAMES = {
     "Hills", "Banks", "Bank", "Church", "Pope",
     "Judge",
     "Green", "White",
-    "Black", "Gray", "Grey", "Rock", "Storm", "Rain", "Snow", "Frost", "Sterling",
+    "Black", "Gray", "Grey", "Rock", "Storm", "Rain", "Snow", "Frost",
     "Trinity", "Harmony", "Liberty", "Justice", "Serenity", "Genesis", "Journey", "Cherry",
     "Candy", "Ginger", "Sugar", "Honey", "Brandy", "Sherry", "Tequila", "Champagne", "Lemon",
     "Chance", "Colt", "Ace", "Bear", "Wolf", "Fox", "Hawk", "Jewel", "Diamond", "Gold",
     "Silver", "Amazon", "Apple", "Alexa", "Siri", "Visa", "Prime", "Echo", "Kindle", "Pixel",
     "Galaxy", "Tesla", "Mercedes", "Harley", "Dell", "Ford", "Chevy", "Wells", "Fargo",
-    "Venmo", "Zelle", "Target", "Sky", "Orange", "Vodafone", "Virgin", "Delta", "United",
+    "Venmo", "Zelle", "Target", "Orange", "Vodafone", "Virgin", "Delta", "United",
     "Frontier", "Spirit", "Allegiant", "Jet", "Sprint", "Verizon", "Comcast", "Xfinity",
     "Office", "Outlook", "Teams", "Windows", "Android", "Chrome", "Safari", "Edge", "Firefox",
     "Zoom", "Slack", "Uber", "Lyft", "Netflix", "Hulu", "Disney", "Paypal", "PayPal",
@@ -126,7 +126,7 @@ NOT_NAMES = {
     "Cheers", "Sincerely", "Yours", "Please", "Sorry", "Okay", "Ok", "Yes", "No", "Not",
     "Support", "Customer", "Service", "Team", "Manager", "Admin", "Help", "Desk", "Account",
     "Card", "Order", "Ticket", "Case", "Ref", "Reference", "Invoice", "Plan", "Premium", "Pro",
-    "Plus", "Basic", "Free", "Gold", "Platinum", "Standard", "Express", "Priority",
+    "Plus", "Basic", "Free", "Platinum", "Standard", "Express", "Priority",
     "Nation", "Roman", "Latin", "Asia", "Africa", "Europe", "America", "Tan", "Bay", "Early",
     "Love", "Sweet", "Trust", "Victory", "Wish", "Blessing", "Gift", "Goodness", "Favour",
     "Favor", "Comfort", "Peace", "Praise", "Glory", "Marvel", "Wisdom", "Innocent", "Loyal",
@@ -173,7 +173,7 @@ def hangul(syllables: str) -> list[str]:
 
 def provider_lists() -> dict[str, list[str]]:
     """Every locale's name lists (first, middle, last), as `{locale: names}`."""
-    import faker.providers.person as person
+    from faker.providers import person
 
     out: dict[str, list[str]] = {}
     for module in pkgutil.iter_modules(person.__path__):

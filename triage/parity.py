@@ -19,6 +19,8 @@ import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 
@@ -82,18 +84,24 @@ GROUPED = ("name", "place", "name_in_text", "place_in_text", "name_uncued",
            "name_uncued_held_out", "spelling_sentence")
 
 ScoreFn = Callable[[list[str]], np.ndarray]
+T = TypeVar("T")
 
 
-def _frame(text: str, frames: Sequence[str]) -> str:
+def _frame(text: str, frames: Sequence[T]) -> T:
+    """One of `frames`, chosen from the text itself (so reruns agree)."""
     return frames[zlib.crc32(text.encode("utf-8")) % len(frames)]
 
 
 def _spelled(text: str, uk: bool) -> str:
+    """`text` with every listed word in British (`uk`) or American spelling, case kept."""
     for us_form, uk_form in _SPELLING:
         a, b = (us_form, uk_form) if uk else (uk_form, us_form)
-        text = re.sub(rf"\b{a}\b", lambda m, b=b: b.capitalize() if m.group(0)[0].isupper()
-                      else b, text, flags=re.IGNORECASE)
+        text = re.sub(rf"\b{a}\b", partial(_cased, b), text, flags=re.IGNORECASE)
     return text
+
+
+def _cased(word: str, match: re.Match[str]) -> str:
+    return word.capitalize() if match.group(0)[0].isupper() else word
 
 
 def counterfactuals(text: str) -> list[tuple[str, str]]:
