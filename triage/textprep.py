@@ -10,12 +10,13 @@ Deliberate choices (documented in docs/model-card.md):
   the model cannot use what it does not see.
 - Inside sentences, a capitalised name after words that introduce a person ("in the name
   of", "on behalf of", "my colleague", "Mrs", "spoke to", ...) becomes `[name]`, and so does
-  any run of capitalised words that are all known first names or surnames (about 50,000 from
-  many cultures, Faker's lists, `triage/data/names.txt`, minus names that are ordinary words
-  in our samples): "Wei Zhang says" -> "[name] says". A single known name that opens a
-  sentence is left alone ("Jade", "Summer" and the like may be ordinary words there); two
-  or more in a row are masked anywhere. Any capitalised place name from a list of
-  countries, US states and cities of 15,000 people or more (GeoNames,
+  any run of capitalised words that are known first names or surnames (about 52,000 from
+  many cultures, Faker's lists, `triage/data/names.txt`, minus names that are ordinary
+  words in our samples): "Wei Zhang says" -> "[name] says". Names that are also English
+  words ("Swift", "Media", `name_words.txt`) count only beside a known name ("Taylor
+  Swift"). A single known name that opens a sentence is left alone (it may be an ordinary
+  capitalised word there); two or more in a row are masked anywhere. Any capitalised place
+  name from a list of countries, US states and cities of 15,000 people or more (GeoNames,
   `triage/data/places.txt`, minus names that are ordinary words in our samples) becomes
   `[place]`. Names on neither list are not detected; the parity check in `triage eval`
   measures what is left, with names held out of the list.
@@ -115,8 +116,14 @@ def places() -> frozenset[str]:
 
 @cache
 def names() -> frozenset[str]:
-    """The first names and surnames that are masked wherever they appear capitalised."""
+    """First names and surnames that are masked wherever they appear capitalised."""
     return frozenset(_word_list("names.txt"))
+
+
+@cache
+def name_words() -> frozenset[str]:
+    """Names that are also English words ("Lee", "Swift"): masked only next to a name."""
+    return frozenset(_word_list("name_words.txt"))
 
 
 @cache
@@ -125,20 +132,26 @@ def spellings() -> dict[str, str]:
     return dict(line.split(" ", 1) for line in _word_list("spelling.txt"))
 
 
-def _is_name(word: str) -> bool:
-    """Whether one capitalised word ("Zhang", "Al-Rashid", "O'Brien's") is a known name."""
+def _split(word: str) -> tuple[str, str]:
+    """A word and what follows it: ("Zhang's" -> "Zhang", "'s"; "Lagos." -> "Lagos", ".")."""
+    if word[-1] not in ".s":
+        return word, ""
+    found = _POSSESSIVE.search(word)
+    return (word[:found.start()], found.group(1)) if found else (word, "")
+
+
+def _name_kind(word: str) -> int:
+    """2 for a known name ("Zhang", "Al-Rashid", "O'Brien's"), 1 for a name that is also an
+    English word ("Lee"), 0 for anything else."""
     known = names()
-    if word in known:
-        return True
-    if word[-1] in ".s":
-        word = _POSSESSIVE.sub("", word)
-        if word in known:
-            return True
-    if "-" not in word:
-        return False
-    parts = word.split("-")
-    return any(p in known for p in parts) and all(
-        p in known or p in _NAME_PARTICLES or p.capitalize() in known for p in parts)
+    core = word if word in known else _split(word)[0]
+    if core in known:
+        return 2
+    parts = core.split("-")
+    if len(parts) > 1 and any(p in known for p in parts) and all(
+            p in known or p in _NAME_PARTICLES or p.capitalize() in known for p in parts):
+        return 2
+    return 1 if core in name_words() else 0
 
 
 def _places_in(words: list[str]) -> list[str]:
@@ -148,8 +161,9 @@ def _places_in(words: list[str]) -> list[str]:
     i = 0
     while i < len(words):
         for j in range(len(words), i, -1):
-            if " ".join(words[i:j]).rstrip(".") in known:
-                out.append("[place]" + ("." if words[j - 1].endswith(".") else ""))
+            candidate, suffix = _split(" ".join(words[i:j]))
+            if candidate in known:
+                out.append("[place]" + suffix)
                 i = j
                 break
         else:
@@ -158,26 +172,35 @@ def _places_in(words: list[str]) -> list[str]:
     return out
 
 
+def _name_end(words: list[str], i: int) -> tuple[int, bool]:
+    """Where the run of names starting at `i` ends (it ends with its sentence), and whether
+    it holds a known name that is not also an English word."""
+    j, sure = i, False
+    while j < len(words):
+        kind = _name_kind(words[j])
+        if not kind and not (j > i and words[j] in _NAME_JOINERS and j + 1 < len(words)
+                             and _name_kind(words[j + 1])):
+            break
+        sure = sure or kind == 2
+        j += 1
+        if words[j - 1].endswith("."):
+            break
+    return j, sure
+
+
 def _names_in(words: list[str], opens_sentence: bool) -> list[str]:
-    """Replace runs of known names with one `[name]`; a run ends with its sentence, and a lone
-    name that opens a sentence stays."""
+    """Replace each run of names holding a known name with one `[name]`; a lone name that
+    opens a sentence stays."""
     out: list[str] = []
     i = 0
     while i < len(words):
-        j = i
-        while j < len(words) and (_is_name(words[j]) or (
-                j > i and words[j] in _NAME_JOINERS and j + 1 < len(words)
-                and _is_name(words[j + 1]))):
-            j += 1
-            if words[j - 1].endswith("."):
-                break
+        j, sure = _name_end(words, i)
         starts = opens_sentence if i == 0 else words[i - 1][-1] in ".!?:"
-        if j == i or (j - i == 1 and starts):
+        if not sure or (j - i == 1 and starts):
             out.append(words[i])
             i += 1
             continue
-        suffix = _POSSESSIVE.search(words[j - 1])
-        out.append("[name]" + (suffix.group(1) if suffix else ""))
+        out.append("[name]" + _split(words[j - 1])[1])
         i = j
     return out
 
@@ -192,17 +215,20 @@ def _opens_sentence(text: str, start: int) -> bool:
 
 def _mask_run(match: re.Match[str]) -> str:
     """Within one run of capitalised words, replace known place names, then known names
-    (a run made only of known names is one name, even where a word of it is also a place)."""
+    (a run made only of names is one name, even where a word of it is also a place)."""
     run = match.group(0)
     if " " not in run and "\t" not in run:  # most runs are one word
-        if run.rstrip(".") in places():
-            return "[place]." if run.endswith(".") else "[place]"
-        if _is_name(run) and not _opens_sentence(match.string, match.start()):
-            suffix = _POSSESSIVE.search(run)
-            return "[name]" + (suffix.group(1) if suffix else "")
+        core, suffix = _split(run)
+        if core in places():
+            return "[place]" + suffix
+        if _name_kind(run) == 2 and not _opens_sentence(match.string, match.start()):
+            return "[name]" + suffix
         return run
     words = run.split()
-    if not all(_is_name(w) or w in _NAME_JOINERS for w in words):  # "Nguyen Thi Mai" is no place
+    whole, suffix = _split(" ".join(words))
+    if whole in places():
+        return "[place]" + suffix
+    if not all(_name_kind(w) or w in _NAME_JOINERS for w in words):  # "Nguyen Thi Mai"
         words = _places_in(words)
     return " ".join(_names_in(words, _opens_sentence(match.string, match.start())))
 
