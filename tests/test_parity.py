@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pytest
 
@@ -102,7 +100,7 @@ def test_parity_check_runs_on_the_tiny_model(tiny_scorer: Scorer) -> None:
 def test_parity_section_of_the_eval_report_lists_each_kind(tiny_scorer: Scorer) -> None:
     rows = [Record(t, {"frustration": y, "churn_risk": None, "urgency": y}, {"source": "s"})
             for t, y in [("my card was stolen!!", 1), ("what is the rate", 0)]]
-    result = evaluate(tiny_scorer, rows, parity_rows=2, seed=random.Random(0).randint(0, 9))
+    result = evaluate(tiny_scorer, rows, parity_rows=2)
     markdown = to_markdown(result, "rows")
     assert "| kind | comparisons | above tolerance | largest move |" in markdown
     assert "| name_uncued_held_out | 2 |" in markdown
