@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from triage.cases.rescore import RescoreReport
 from triage.cases import Cases, CustomerFacts, NewTicket
+from triage.cases.rescore import RescoreReport
 from triage.cli import app
 from triage.scoring import Scorer
 from triage.store import Database

@@ -10,7 +10,6 @@ import pytest
 
 from triage.evaluation import evaluate, write_reports
 from triage.metrics import expected_calibration_error, head_metrics
-from triage.parity import counterfactuals, parity_check
 from triage.records import Record
 from triage.scoring import Scorer
 
@@ -46,27 +45,3 @@ def test_metrics_known_values() -> None:
     assert m.brier == pytest.approx(np.mean([0.01, 0.16, 0.4225, 0.04]))
     assert expected_calibration_error(np.array([1, 0]), np.array([1.0, 0.0])) == 0.0
     assert head_metrics(np.array([1.0, 1.0]), np.array([0.2, 0.9])).auroc is None
-
-
-def test_parity_counterfactuals_change_only_identity() -> None:
-    variants = counterfactuals("I want to cancel, the color is wrong")
-    kinds = {k for k, _ in variants}
-    assert kinds == {"name", "place", "name_in_text", "place_in_text", "name_uncued",
-                     "spelling", "dialect"}
-    assert any("colour" in v for k, v in variants if k == "spelling")
-
-
-def test_parity_check_catches_a_biased_scorer() -> None:
-    heads = ("frustration", "churn_risk", "urgency")
-
-    def biased(texts: list[str]) -> np.ndarray:
-        return np.array([[0.9 if "Lagos" in t else 0.2, 0.1, 0.1] for t in texts])
-
-    def fair(texts: list[str]) -> np.ndarray:
-        return np.array([[0.2, 0.1, 0.1] for _ in texts])
-
-    bad = parity_check(["the app crashed"], biased, heads)
-    assert bad.violations == 2 and bad.by_kind["place"] == pytest.approx(0.7)
-    assert bad.by_kind["place_in_text"] == pytest.approx(0.7)
-    assert bad.worst[0]["kind"] == "place" and "Lagos" in bad.worst[0]["variant_high"]
-    assert parity_check(["the app crashed"], fair, heads).violations == 0

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from conftest import KeywordModel
 from fastapi.testclient import TestClient
 from test_api import Api, settings_for, sqlite_url
 from test_service_e2e import cli, running_server
 
-from conftest import KeywordModel
 from triage.api import create_app
 from triage.scoring import Scorer
 

@@ -59,7 +59,7 @@ def test_textprep_leaves_ordinary_text_alone(text: str) -> None:
     ("The parcel went to your depot in Rotterdam instead of Antwerp.",
      "The parcel went to your depot in [place] instead of [place]."),
     ("Flight from Rio de Janeiro to Nairobi was cancelled, I'm stuck in Kenya!",
-     "Flight from [place] to [place] was cancelled, I'm stuck in [place]!"),
+     "Flight from [place] to [place] was canceled, I'm stuck in [place]!"),
     ("We moved to Tennessee. Dr Okonkwo needs the records.",
      "We moved to [place]. [name] needs the records."),
 ])
@@ -84,3 +84,87 @@ def test_textprep_place_list_ships_with_the_package() -> None:
     assert len(known) > 20_000
     assert {"Rotterdam", "Kenya", "Tennessee", "Rio de Janeiro"} <= known
     assert not {"Mobile", "Reading", "Nice", "Chrome", "January"} & known
+
+
+@pytest.mark.parametrize("name", [
+    "Wei Zhang", "Nguyen Thi Mai", "Min-jun Kim", "Hiroshi Tanaka", "Priya Raghunathan",
+    "Mohammed Al-Rashid", "Fatima Haddad", "Chinedu Okafor", "Kwame Mensah", "Aroha Ngata",
+    "Oleksandr Kovalenko", "Agnieszka Nowak", "José García", "Jose Garcia", "Sven Lindqvist",
+    "Nomvula Dlamini", "Emily Walsh",
+])
+def test_textprep_masks_uncued_names_from_many_cultures(name: str) -> None:
+    assert prepare(f"I sent the form to {name} yesterday.") == \
+        "I sent the form to [name] yesterday."
+    assert prepare(f"My card broke. {name} says the same.") == "My card broke. [name] says the same."
+    assert prepare(f"{name} and I both have this problem.") == \
+        "[name] and I both have this problem."
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("Ask Priya, she knows.", "Ask [name], she knows."),
+    ("I gave it to Oluwaseun Adeyemi's brother.", "I gave it to [name]'s brother."),
+    ("I emailed Priya. Wei Zhang never answered.", "I emailed [name]. [name] never answered."),
+    ("Hi Mike. I'm still waiting", "Hi [name]. I'm still waiting"),
+])
+def test_textprep_masks_name_runs_and_keeps_punctuation(text: str, masked: str) -> None:
+    assert prepare(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "Will you refund me? Mark my words, I will leave.", "I hope you can help, Bill me later",
+    "May I ask why? Frank answer please.", "The Rose Gold case and the Grace Period",
+    "Faith left us, no Hope", "Priya said it was fine",  # a lone name opening a sentence
+    "It broke on 3 Jan and again in Sep", "I WILL SUE YOU", "I told Support about it",
+])
+def test_textprep_name_masking_spares_ordinary_and_sentence_initial_words(text: str) -> None:
+    assert prepare(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("our Social Media team", "our Social Media team"),  # "Media" is a name and a word
+    ("the app is written in Swift", "the app is written in Swift"),
+    ("tickets for Taylor Swift", "tickets for [name]"),
+    ("Ask Lee now", "Ask [name] now"),  # a name in many cultures' lists: a name first
+    ("I met John Smith in China's capital", "I met [name] in [place]'s capital"),
+])
+def test_textprep_names_that_are_words_are_masked_only_beside_a_name(text: str,
+                                                                      masked: str) -> None:
+    assert prepare(text) == masked
+
+
+def test_textprep_name_list_ships_with_the_package() -> None:
+    from triage.textprep import name_words, names
+
+    known = names()
+    assert len(known) > 30_000
+    assert {"Media", "Swift"} <= name_words() and not known & name_words()
+    assert {"Wei", "Zhang", "Nguyen", "Kim", "Min-jun", "Priya", "Mohammed", "Chinedu", "Nomvula",
+            "Oleksandr", "Nowak", "Aroha", "Hiroshi", "García", "Garcia", "Lindqvist"} <= known
+    assert not {"Will", "Mark", "Hope", "Bill", "Grace", "May", "Rose", "Sue", "Frank", "Faith",
+                "Sandy", "January", "Jan", "Support", "Thanks"} & known
+
+
+@pytest.mark.parametrize(("text", "normalised"), [
+    ("My favourite colour is grey", "My favorite color is gray"),
+    ("Cancelled! The CENTRE was closed, I apologise", "Canceled! The CENTER was closed, I apologize"),
+    ("my mum paid by cheque for the tyres", "my mom paid by check for the tires"),
+    ("Please organise the programme", "Please organize the program"),
+    ("I practise daily; the buses and the disc are fine", "I practise daily; the buses and the disc are fine"),
+])
+def test_textprep_normalises_british_spelling_keeping_case(text: str, normalised: str) -> None:
+    assert prepare(text) == normalised
+
+
+def test_textprep_cue_words_cover_every_person_cue() -> None:
+    from triage.textprep import _CUE_WORDS, _PERSON_CUE
+
+    texts = ["in the name of Tendai", "on behalf of Ana", "the card holder is Ravi",
+             "registered to Li", "it belongs to Mei", "addressed to Omar", "spoke to Kofi",
+             "talked with Ewa", "chatted with Jun", "my neighbour Aiko", "our landlord Pavel",
+             "their carer Ruth", "your agent Dolores", "the rep called Sam", "advisor Nia",
+             "supervisor Kemal", "technician Bo", "engineer Ula", "driver Tiago",
+             "courier Femi", "named Zola", "speaking with Ines"]
+    for text in texts:
+        match = _PERSON_CUE.search(text)
+        assert match, text
+        assert any(cue in match.group(0).lower() for cue in _CUE_WORDS), text

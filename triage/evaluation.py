@@ -127,17 +127,24 @@ def to_markdown(result: EvalResult, data: str) -> str:
               + (f"({', '.join(f'{k}: {v}' for k, v in sorted(result.unscorable.items()))})"
                  if total else "")]
     if result.parity:
-        p = result.parity
-        lines += ["", "## Parity (names, places, dialect swapped)", "",
-                  f"{p['messages']} messages, {p['comparisons']} comparisons, tolerance "
-                  f"{p['tolerance']}: **{p['violations']} above tolerance**, largest move "
-                  f"{p['max_delta']:.3f}. Largest per kind: "
-                  + ", ".join(f"{k} {v:.3f}" for k, v in p["by_kind"].items()), "",
-                  "| kind | head | delta | original |", "|---|---|---|---|"]
-        for case in p["worst"][:5]:
-            original = case["original"].replace("|", "/").replace("\n", " ")[:90]
-            lines.append(f"| {case['kind']} | {case['head']} | {case['delta']:.3f} | {original} |")
+        lines += _parity_markdown(result.parity)
     return "\n".join(lines) + "\n"
+
+
+def _parity_markdown(p: dict[str, Any]) -> list[str]:
+    """The parity section: totals, one row per kind, the worst cases."""
+    lines = ["", "## Parity (names, places, spelling, dialect swapped)", "",
+             (f"{p['messages']} messages, {p['comparisons']} comparisons, tolerance "
+              f"{p['tolerance']}: **{p['violations']} above tolerance**, largest move "
+              f"{p['max_delta']:.3f}."), "",
+             "| kind | comparisons | above tolerance | largest move |", "|---|---|---|---|"]
+    for kind, k in p["by_kind"].items():
+        lines.append(f"| {kind} | {k['comparisons']} | {k['violations']} | {k['max']:.3f} |")
+    lines += ["", "| kind | head | delta | original |", "|---|---|---|---|"]
+    for case in p["worst"][:5]:
+        original = case["original"].replace("|", "/").replace("\n", " ")[:90]
+        lines.append(f"| {case['kind']} | {case['head']} | {case['delta']:.3f} | {original} |")
+    return lines
 
 
 def reliability_png(result: EvalResult, path: Path) -> None:

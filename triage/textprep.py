@@ -9,11 +9,20 @@ Deliberate choices (documented in docs/model-card.md):
   "here in" and the like become `[name]` / `[place]`. Priority must never use name or region;
   the model cannot use what it does not see.
 - Inside sentences, a capitalised name after words that introduce a person ("in the name
-  of", "on behalf of", "my colleague", "Mrs", "spoke to", ...) becomes `[name]`, and any
-  capitalised place name from a list of countries, US states and cities of 15,000 people or
-  more (GeoNames, `triage/data/places.txt`, minus names that are ordinary words in our
-  samples) becomes `[place]`. Other names inside sentences are not detected; the parity
-  check in `triage eval` measures what is left.
+  of", "on behalf of", "my colleague", "Mrs", "spoke to", ...) becomes `[name]`, and so does
+  any run of capitalised words that are known first names or surnames (about 52,000 from
+  many cultures, Faker's lists, `triage/data/names.txt`, minus names that are ordinary
+  words in our samples): "Wei Zhang says" -> "[name] says". Names that are also English
+  words ("Swift", "Media", `name_words.txt`) count only beside a known name ("Taylor
+  Swift"). A single known name that opens a sentence is left alone (it may be an ordinary
+  capitalised word there); two or more in a row are masked anywhere. Any capitalised place
+  name from a list of countries, US states and cities of 15,000 people or more (GeoNames,
+  `triage/data/places.txt`, minus names that are ordinary words in our samples) becomes
+  `[place]`. Names on neither list are not detected; the parity check in `triage eval`
+  measures what is left, with names held out of the list.
+- British spellings become American ones ("colour" -> "color", "Cancelled" -> "Canceled",
+  "mum" -> "mom"; about 1,600 pairs, `triage/data/spelling.txt`), keeping the case, so
+  spelling cannot move a score.
 - HTML entities are unescaped, runs of whitespace collapsed, and the text is capped at
   `max_chars` characters (head and tail kept) so a 1 MB paste cannot stall a worker.
 """
@@ -52,15 +61,22 @@ _PERSON_CUE = re.compile(
     r"supervisor|technician|engineer|driver|courier)(?:[ \t]+(?:called|named))?)[ \t]+)"
     r"((?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+)?"
     rf"(?!I\b)({_NAME})")  # "I told your agent I wanted..." keeps its "I"
-# the words `_PERSON_CUE` starts with: a cheap test before running the (slower) expression
+# every match of `_PERSON_CUE` contains one of these (lower case): a cheap test before
+# running the (slower) expression; a test checks the two agree
 _CUE_WORDS = ("name", "behalf", "holder", "registered", "belongs", "addressed", "spoke",
-              "spoken", "talk", "speaking", "chatted", "my ", "our ", "his ", "her ",
-              "their ", "your ", "agent", "rep", "advis", "supervisor", "technician",
-              "engineer", "driver", "courier")
+              "talk", "speaking", "chatted", "my", "our", "his", "her", "their", "your",
+              "agent", "rep", "advis", "supervisor", "technician", "engineer", "driver",
+              "courier")
 _TITLE = re.compile(r"(?<![@#\w])(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+" + _NAME)
 _TITLE_RUN = re.compile(r"(?<![@#\w])[A-ZÀ-Þ][\w'’.-]*(?:[ \t]+(?:(?:de|da|del|do|dos|das|la|"
                         r"le|les|al|el|es|of|upon|on|am|an|der|den|van|von|y)[ \t]+)?"
                         r"[A-ZÀ-Þ][\w'’.-]*)*")
+_NAME_PARTICLES = frozenset({"Al", "El", "Abu", "Abd", "Bin", "Ibn", "Ben", "Bint"})
+_NAME_JOINERS = frozenset({"van", "von", "de", "der", "den", "da", "do", "dos", "das", "del",
+                           "la", "le", "al", "el", "bin", "y"})
+_POSSESSIVE = re.compile(r"(['’]s|[.])$")
+_LOWER_WORD = re.compile(r"[a-z]+")
+_SPELT = re.compile(r"[A-Za-z]+")
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -86,40 +102,140 @@ def cap(text: str, max_chars: int) -> str:
     return text[:head] + " … " + text[len(text) - (max_chars - head):]
 
 
+def _word_list(filename: str) -> list[str]:
+    path = Path(__file__).with_name("data") / filename
+    return [line for line in path.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+
+
 @cache
 def places() -> frozenset[str]:
     """The place names that are masked wherever they appear capitalised."""
-    path = Path(__file__).with_name("data") / "places.txt"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    return frozenset(_word_list("places.txt"))
 
 
-def _mask_places(match: re.Match[str]) -> str:
-    """Within one run of capitalised words, replace the longest known place names."""
-    run = match.group(0)
+@cache
+def names() -> frozenset[str]:
+    """First names and surnames that are masked wherever they appear capitalised."""
+    return frozenset(_word_list("names.txt"))
+
+
+@cache
+def name_words() -> frozenset[str]:
+    """Names that are also English words ("Lee", "Swift"): masked only next to a name."""
+    return frozenset(_word_list("name_words.txt"))
+
+
+@cache
+def spellings() -> dict[str, str]:
+    """British spelling -> American spelling, both lower case."""
+    return dict(line.split(" ", 1) for line in _word_list("spelling.txt"))
+
+
+def _split(word: str) -> tuple[str, str]:
+    """A word and what follows it: ("Zhang's" -> "Zhang", "'s"; "Lagos." -> "Lagos", ".")."""
+    if word[-1] not in ".s":
+        return word, ""
+    found = _POSSESSIVE.search(word)
+    return (word[:found.start()], found.group(1)) if found else (word, "")
+
+
+def _name_kind(word: str) -> int:
+    """2 for a known name ("Zhang", "Al-Rashid", "O'Brien's"), 1 for a name that is also an
+    English word ("Lee"), 0 for anything else."""
+    known = names()
+    core = word if word in known else _split(word)[0]
+    if core in known:
+        return 2
+    parts = core.split("-")
+    if len(parts) > 1 and any(p in known for p in parts) and all(
+            p in known or p in _NAME_PARTICLES or p.capitalize() in known for p in parts):
+        return 2
+    return 1 if core in name_words() else 0
+
+
+def _places_in(words: list[str]) -> list[str]:
+    """Replace the longest known place names in a run of capitalised words."""
     known = places()
-    if " " not in run and "\t" not in run:  # most runs are one word
-        return run if run.rstrip(".") not in known else (
-            "[place]." if run.endswith(".") else "[place]")
-    words = run.split()
     out: list[str] = []
     i = 0
     while i < len(words):
         for j in range(len(words), i, -1):
-            candidate = " ".join(words[i:j]).rstrip(".")
+            candidate, suffix = _split(" ".join(words[i:j]))
             if candidate in known:
-                out.append("[place]" + ("." if words[j - 1].endswith(".") else ""))
+                out.append("[place]" + suffix)
                 i = j
                 break
         else:
             out.append(words[i])
             i += 1
-    return " ".join(out)
+    return out
+
+
+def _name_end(words: list[str], i: int) -> tuple[int, bool]:
+    """Where the run of names starting at `i` ends (it ends with its sentence), and whether
+    it holds a known name that is not also an English word."""
+    j, sure = i, False
+    while j < len(words):
+        kind = _name_kind(words[j])
+        if not kind and not (j > i and words[j] in _NAME_JOINERS and j + 1 < len(words)
+                             and _name_kind(words[j + 1])):
+            break
+        sure = sure or kind == 2
+        j += 1
+        if words[j - 1].endswith("."):
+            break
+    return j, sure
+
+
+def _names_in(words: list[str], opens_sentence: bool) -> list[str]:
+    """Replace each run of names holding a known name with one `[name]`; a lone name that
+    opens a sentence stays."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        j, sure = _name_end(words, i)
+        starts = opens_sentence if i == 0 else words[i - 1][-1] in ".!?:"
+        if not sure or (j - i == 1 and starts):
+            out.append(words[i])
+            i += 1
+            continue
+        out.append("[name]" + _split(words[j - 1])[1])
+        i = j
+    return out
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at `start` opens the text, a line, a sentence or a quotation."""
+    k = start
+    while k > 0 and text[k - 1] in " \t\r\f\v":
+        k -= 1
+    return k == 0 or text[k - 1] in ".!?:;\n\"“(]"
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    """Within one run of capitalised words, replace known place names, then known names
+    (a run made only of names is one name, even where a word of it is also a place)."""
+    run = match.group(0)
+    if " " not in run and "\t" not in run:  # most runs are one word
+        core, suffix = _split(run)
+        if core in places():
+            return "[place]" + suffix
+        if _name_kind(run) == 2 and not _opens_sentence(match.string, match.start()):
+            return "[name]" + suffix
+        return run
+    words = run.split()
+    whole, suffix = _split(" ".join(words))
+    if whole in places():
+        return "[place]" + suffix
+    if not all(_name_kind(w) or w in _NAME_JOINERS for w in words):  # "Nguyen Thi Mai"
+        words = _places_in(words)
+    return " ".join(_names_in(words, _opens_sentence(match.string, match.start())))
 
 
 def mask_identity(text: str) -> str:
-    """Replace names and places (introductions, sign-offs, stated places, person cues and
-    known place names) with placeholders."""
+    """Replace names and places (introductions, sign-offs, stated places, person cues, known
+    names and known place names) with placeholders."""
     text = _INTRO.sub(lambda m: m.group(1) + "[name]", text)
     text = _HERE.sub(lambda m: m.group(1) + "[name]" + m.group(3), text)
     text = _SIGNOFF.sub(lambda m: m.group(1) + "[name]" + ("\n[signature]" if m.group(3).strip()
@@ -132,14 +248,32 @@ def mask_identity(text: str) -> str:
     if any(cue in lower for cue in _CUE_WORDS):
         text = _PERSON_CUE.sub(lambda m: m.group(1) + "[name]", text)
     text = _TITLE.sub("[name]", text)
-    return _TITLE_RUN.sub(_mask_places, text)
+    return _TITLE_RUN.sub(_mask_run, text)
+
+
+def _respell(match: re.Match[str]) -> str:
+    word = match.group(0)
+    us = spellings().get(word.lower())
+    if us is None:
+        return word
+    if word.isupper() and len(word) > 1:
+        return us.upper()
+    return us.capitalize() if word[0].isupper() else us
+
+
+def normalise_spelling(text: str) -> str:
+    """British spellings replaced by American ones, keeping each word's case."""
+    if spellings().keys().isdisjoint(_LOWER_WORD.findall(text.lower())):
+        return text
+    return _SPELT.sub(_respell, text)
 
 
 def prepare(text: str, max_chars: int = 20_000) -> str:
-    """The text the model reads: unescaped, de-quoted, identity-masked, normalised, capped."""
+    """The text the model reads: unescaped, de-quoted, identity-masked, one spelling,
+    whitespace normalised, capped."""
     text = html.unescape(text)
     text = strip_quoted(text)
-    text = mask_identity(text)
+    text = normalise_spelling(mask_identity(text))
     text = _WS.sub(" ", text)
     text = _BLANKS.sub("\n\n", text)
     return cap(text.strip(), max_chars)
