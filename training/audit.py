@@ -7,6 +7,7 @@ similarity: a pair above `threshold` (0.8 by default) counts as a near-duplicate
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,10 +36,56 @@ class Audit:
     rows_with_near_duplicate: int
     threshold: float
     examples: list[tuple[float, str, str]] = field(default_factory=list)
+    variety: Variety | None = None
 
     @property
     def near_duplicate_share(self) -> float:
         return self.rows_with_near_duplicate / max(self.rows, 1)
+
+
+@dataclass(frozen=True)
+class Variety:
+    """How varied the writing is, so that "more" cannot mean "the same template again".
+
+    - `distinct_openings`: distinct first-three-word openings (lower case, no punctuation)
+      per message: 1.0 when every message opens differently.
+    - `top_opening_share`: share of messages that start with the single most common opening.
+    - `vocabulary_per_1000`: distinct words in consecutive 1,000-word stretches of the
+      shuffled text, averaged (a type-token ratio that does not fall just because the set
+      grows); a set written from one template scores low.
+    - `length_quartiles` and `length_iqr_ratio`: words per message at the 10th, 25th, 50th,
+      75th and 90th percentiles, and (Q3 - Q1) / median: near 0 when every message has the
+      same length.
+    """
+
+    distinct_openings: float
+    top_opening: str
+    top_opening_share: float
+    vocabulary_per_1000: float
+    length_quantiles: tuple[int, int, int, int, int]
+    length_iqr_ratio: float
+
+
+_TOKEN = re.compile(r"[\w'’]+")
+
+
+def variety(texts: Sequence[str], seed: int = 0) -> Variety:
+    """The variety measures of `texts` (see `Variety`)."""
+    openings = Counter(" ".join(_TOKEN.findall(t.lower())[:3]) for t in texts)
+    top, top_n = openings.most_common(1)[0] if openings else ("", 0)
+    words = [w for t in texts for w in _TOKEN.findall(t.lower())]
+    order = np.random.default_rng(seed).permutation(len(texts)) if texts else []
+    shuffled = [w for i in order for w in _TOKEN.findall(texts[int(i)].lower())]
+    stretches = [shuffled[i:i + 1000] for i in range(0, len(shuffled) - 999, 1000)]
+    per_1000 = float(np.mean([len(set(s)) for s in stretches])) if stretches else \
+        float(len(set(words)))
+    lengths = np.array([len(_TOKEN.findall(t)) for t in texts]) if texts else np.zeros(1)
+    q = np.percentile(lengths, [10, 25, 50, 75, 90])
+    return Variety(
+        distinct_openings=len(openings) / max(len(texts), 1), top_opening=top,
+        top_opening_share=top_n / max(len(texts), 1), vocabulary_per_1000=per_1000,
+        length_quantiles=tuple(int(round(v)) for v in q),  # type: ignore[arg-type]
+        length_iqr_ratio=float((q[3] - q[1]) / max(q[2], 1.0)))
 
 
 def similar_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int, float]]:
@@ -79,6 +126,7 @@ def audit(records: Sequence[Record], threshold: float = 0.8) -> Audit:
         rows_with_near_duplicate=len(involved),
         threshold=threshold,
         examples=[(v, texts[i][:120], texts[j][:120]) for i, j, v in pairs[:10]],
+        variety=variety(texts),
     )
 
 
@@ -94,4 +142,12 @@ def to_markdown(result: Audit) -> str:
              f"pairs, {result.rows_with_near_duplicate} rows ({result.near_duplicate_share:.1%})"]
     for v, a, b in result.examples:
         lines.append(f"  {v:.2f}: {a!r} ~ {b!r}")
+    if result.variety is not None:
+        var = result.variety
+        lines.append(
+            f"Variety: distinct openings (first 3 words) {var.distinct_openings:.0%}, most "
+            f"common {var.top_opening!r} {var.top_opening_share:.1%}; "
+            f"{var.vocabulary_per_1000:.0f} distinct words per 1,000; words per message "
+            f"p10/p25/p50/p75/p90 {'/'.join(map(str, var.length_quantiles))} "
+            f"(IQR / median {var.length_iqr_ratio:.2f})")
     return "\n".join(lines)
