@@ -72,3 +72,17 @@ def test_audit_variety_tells_a_template_from_real_writing() -> None:
                       "where do i find last year's invoices"] * 5)
     assert varied.distinct_openings == pytest.approx(4 / 20)
     assert varied.length_quantiles[0] < varied.length_quantiles[-1]
+
+
+def test_agreement_kappa_per_head() -> None:
+    from training.agreement import agreement
+
+    first = {"a": {"frustration": 1, "urgency": 0}, "b": {"frustration": 0, "urgency": 1},
+             "c": {"frustration": 1, "urgency": None}, "d": {"frustration": 0, "urgency": 0}}
+    second = {"a": {"frustration": 1, "urgency": 0}, "b": {"frustration": 1, "urgency": 1},
+              "c": {"frustration": 1, "urgency": 1}, "d": {"frustration": 0, "urgency": 0},
+              "zz": {"frustration": 1}}
+    f, u = agreement(first, second, ["frustration", "urgency"])
+    assert (f.rows, f.agreement, f.disagreements) == (4, 0.75, ["b"])
+    assert f.kappa == pytest.approx(0.5)
+    assert (u.rows, u.agreement, u.kappa) == (3, 1.0, 1.0)  # "c" has no first label
