@@ -105,7 +105,7 @@ def settings_for(tmp_path: Path, database_url: str, url: str, **kw: Any) -> Any:
                      f"{name}_webhook_secret": SECRET})
     conf.update(kw)
     return Settings(home=tmp_path, database_url=database_url, sweep_seconds=0,
-                    auto_migrate=False, connector_worker=False, connector_timeout_seconds=1.0,
+                    auto_migrate=False, connector_worker=False, connector_timeout_seconds=5.0,
                     outbox_retry_seconds=1.0, **conf)
 
 

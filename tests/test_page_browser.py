@@ -200,3 +200,35 @@ def test_page_browser_api_docs_render_offline(server: tuple[str, dict[str, str],
     assert outside == [], outside
     assert f"{base}/openapi.json" in requests
     assert errors == []
+
+
+@pytest.mark.slow
+def test_page_draws_every_head_of_a_model_with_a_fourth(
+        tmp_path: Path, legal_model_dir: Path,
+        browser_page: tuple[Page, list[str], list[str]]) -> None:
+    """A data scientist's model with `legal_threat`: a bar per head, a correction per head."""
+    from test_service_e2e import running_server
+
+    page, errors, _ = browser_page
+    with running_server(tmp_path, legal_model_dir) as (base, env, _log):
+        key = cli(env, "keys", "create", "--role", "agent", "--name", "lee")[0]["key"]
+        with httpx.Client(base_url=base, timeout=30,
+                          headers={"Authorization": f"Bearer {key}"}) as http:
+            made = http.post("/v1/tickets", json={"text": "My lawyer will hear about this "
+                                                          "unpaid refund, I am furious."})
+            assert made.status_code == 201, made.text
+            number = made.json()["case_number"]
+            page.goto(f"{base}/")
+            _sign_in(page, key)
+            card = page.locator(f'.entry[data-case="{number}"]')
+            expect(card.locator(".score-name")).to_have_text(
+                ["frustration", "churn risk", "urgency", "legal threat"])
+            expect(card.locator('.score-name[title="threatens legal action"]')).to_have_count(1)
+            page.get_by_role("button", name=f"Open {number}").click()
+            form = page.locator("#feedback-form")
+            form.get_by_label("Legal threat").select_option("present")
+            form.get_by_role("button", name="Send feedback").click()
+            expect(page.get_by_role("status")).to_contain_text(f"Feedback on {number} saved")
+            labels = http.get(f"/v1/tickets/{number}").json()["feedback"][0]["labels"]
+            assert labels == {"legal_threat": 1}
+    assert errors == []
