@@ -268,7 +268,7 @@ def test_api_missing_model_answers_503_but_the_queue_works(tmp_path: Path) -> No
 def test_api_model_reports_manifest_and_policy(lone_api: Api) -> None:
     body = lone_api.call("GET", "/v1/model").json()
     assert body["model_version"] == "keyword-test-1"
-    assert body["policy"]["version"] == "priority.v2"
+    assert body["policy"]["version"] == "priority.v3"
     assert body["policy"]["config"]["frustration_minutes"] > 0
 
 

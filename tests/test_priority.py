@@ -286,7 +286,9 @@ def test_priority_escalation_rules_are_configurable(overrides: dict, facts: Tick
 
 @pytest.mark.parametrize("overrides", [{}, {"sla_near_breach_fraction": 0.5},
                                        {"sla_near_breach_minutes": 60},
-                                       {"version": "priority.v1"}])
+                                       {"version": "priority.v1"}, {"version": "priority.v2"},
+                                       {"version": "priority.v1",
+                                        "sla_near_breach_fraction": 0.25}])
 @pytest.mark.parametrize("tier", ["platinum", "gold", "silver", "standard"])
 def test_priority_sla_rises_monotonically_to_breach(tier: str, overrides: dict) -> None:
     cfg = PolicyConfig.from_dict(overrides)
@@ -316,16 +318,19 @@ def test_priority_sla_rises_monotonically_to_breach(tier: str, overrides: dict) 
 def test_priority_near_breach_window_is_a_fraction_of_the_target(tier: str,
                                                                  window: float) -> None:
     """A new gold ticket is not "near breach" on arrival: the window is a quarter of 60."""
-    assert DEFAULT.sla_near_breach_fraction == 0.25
+    assert DEFAULT.version == "priority.v3"
     assert DEFAULT.near_breach_minutes(DEFAULT.sla_first_response_minutes[tier]) == window
     fresh = prioritize(ticket(0, tier=tier), NOW)
     assert fresh.sla_near_breach_at > NOW and "sla" not in [t.name for t in fresh.terms]
 
 
-@pytest.mark.parametrize("version", ["priority.v1", "priority.v2"])
-def test_priority_explicit_near_breach_minutes_keeps_the_old_window(version: str) -> None:
-    """`sla_near_breach_minutes: 60` gives the results of the old fixed window, min(60, target)."""
-    cfg = PolicyConfig.from_dict({"version": version, "sla_near_breach_minutes": 60})
+@pytest.mark.parametrize("overrides", [{"version": "priority.v1"}, {"version": "priority.v2"},
+                                       {"version": "priority.v3",
+                                        "sla_near_breach_minutes": 60}])
+def test_priority_old_window_under_v1_v2_or_when_asked(overrides: dict) -> None:
+    """v1 and v2 keep their window, min(60, target); under v3 `sla_near_breach_minutes: 60`
+    gives it back."""
+    cfg = PolicyConfig.from_dict(overrides)
     for tier, target in cfg.sla_first_response_minutes.items():
         assert cfg.near_breach_minutes(target) == min(60, target)
         for waited in range(0, int(target) + 5, 5):
@@ -338,7 +343,9 @@ def test_priority_explicit_near_breach_minutes_keeps_the_old_window(version: str
 @pytest.mark.parametrize("overrides", [{"sla_near_breach_fraction": 0},
                                        {"sla_near_breach_fraction": 1.5},
                                        {"sla_near_breach_minutes": -1},
-                                       {"sla_near_breach_fraction": "a quarter"}])
+                                       {"sla_near_breach_fraction": "a quarter"},
+                                       {"sla_near_breach_fraction": 0.25,
+                                        "sla_near_breach_minutes": 60}])
 def test_priority_near_breach_settings_are_checked(overrides: dict) -> None:
     with pytest.raises(InputError, match="sla_near_breach"):
         PolicyConfig.from_dict(overrides)
@@ -559,7 +566,7 @@ def test_priority_v1_stays_selectable_and_unchanged() -> None:
 
 def test_priority_v2_explains_a_rising_frustration() -> None:
     p = prioritize(ticket(f=0.7, frustration_rise=0.42), NOW)
-    assert p.policy == "priority.v2" == POLICY_VERSION
+    assert p.policy == "priority.v3" == POLICY_VERSION  # v3 keeps v2's trend term
     assert "frustration rising over the conversation (+0.42)" in p.explanation()
     falling = prioritize(ticket(f=0.7, frustration_rise=-0.42), NOW)
     assert p.position > falling.position
@@ -574,7 +581,7 @@ def test_priority_v2_rising_frustration_never_starves_a_calm_ticket() -> None:
     assert calm.position > hot.position
 
 
-@pytest.mark.parametrize("bad", [{"version": "priority.v3"}, {"version": 2},
+@pytest.mark.parametrize("bad", [{"version": "priority.v4"}, {"version": 2},
                                  {"rising_frustration_min": 1.5},
                                  {"rising_frustration_full": 0.1}])
 def test_priority_version_and_trend_settings_are_checked(bad: dict) -> None:
@@ -591,11 +598,11 @@ WORKED = {"f": 0.94, "c": 0.75, "u": 0.35, "tier": "gold", "lifetime_value": 12_
 
 
 @pytest.mark.parametrize(("overrides", "sla", "boost"), [
-    ({"version": "priority.v1", "sla_near_breach_minutes": 60}, 12.0, 215.9),
-    ({"version": "priority.v1"}, 0.0, 203.9),
+    ({"version": "priority.v1"}, 12.0, 215.9),
+    ({"version": "priority.v1", "sla_near_breach_fraction": 0.25}, 0.0, 203.9),
 ])
 def test_priority_worked_example_of_the_docs(overrides: dict, sla: float, boost: float) -> None:
-    """docs/priority.md's worked example: the old 60-minute window, and today's default."""
+    """docs/priority.md's worked example, and the same with priority.v3's window."""
     p = prioritize(ticket(12, **WORKED), NOW, PolicyConfig.from_dict(overrides))
     assert term(p, "sla") == pytest.approx(sla, abs=0.05)
     assert p.boost_minutes == pytest.approx(boost, abs=0.05)

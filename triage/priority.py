@@ -1,4 +1,4 @@
-"""The priority policies `priority.v1` and `priority.v2`: where a ticket stands, and why.
+"""The priority policies `priority.v1`, `v2` and `v3`: where a ticket stands, and why.
 
     position = waiting_minutes + boost_minutes        (higher is served first)
 
@@ -7,11 +7,16 @@ minute waited and overtakes any ticket that arrived more than `max_boost_minutes
 it: no starvation, by construction. Formulas, defaults and a worked example are in
 docs/priority.md. The policy never sees a name, region, language or dialect.
 
-`priority.v2` (the default) is `priority.v1` with one term changed: instead of a fixed head
-start when the two newest messages got worse on any head, a customer whose frustration has
-been **rising across the conversation** (the least-squares change over their last scored
-messages) gets a head start that grows with the rise, up to `rising_frustration_minutes`.
-`priority.v1` stays selectable (`{"version": "priority.v1"}`) and never changes meaning.
+`priority.v2` is `priority.v1` with one term changed: instead of a fixed head start when the
+two newest messages got worse on any head, a customer whose frustration has been **rising
+across the conversation** (the least-squares change over their last scored messages) gets a
+head start that grows with the rise, up to `rising_frustration_minutes`.
+
+`priority.v3` (the default) is `priority.v2` with the SLA's near-breach window (where the SLA
+term ramps up and the page warns "near breach") a quarter of each tier's first-response
+target instead of `min(60, target)` minutes, which made every new gold or platinum ticket
+"near breach" on arrival. `priority.v1` and `v2` stay selectable (`{"version": ...}`) and
+never change meaning.
 
 Pure: no I/O, no clock reads (`now` is passed in), deterministic.
 """
@@ -30,16 +35,20 @@ from triage.heads import check_head
 from triage.vocabulary import TRENDS
 from triage.wording import escalation_words, head_words, tenure_words, unscorable_words
 
-POLICY_VERSIONS = ("priority.v1", "priority.v2")
-POLICY_VERSION = "priority.v2"
+POLICY_VERSIONS = ("priority.v1", "priority.v2", "priority.v3")
+POLICY_VERSION = "priority.v3"
 """The default policy version."""
+NEAR_BREACH_FRACTION = 0.25
+"""priority.v3's near-breach window: this share of each tier's first-response target."""
+OLD_NEAR_BREACH_MINUTES = 60.0
+"""priority.v1's and v2's near-breach window: `min(60, target)` minutes."""
 DEFAULT_SLA_MINUTES: dict[str, float] = {
     "platinum": 30.0, "gold": 60.0, "silver": 120.0, "standard": 240.0,
 }
 _OPTIONAL = frozenset({
     "escalate_frustration", "escalate_churn_risk", "escalate_tenure_years",
     "escalate_urgency", "escalate_urgency_frustration", "escalate_sla_breach_minutes",
-    "sla_near_breach_minutes",
+    "sla_near_breach_minutes", "sla_near_breach_fraction",
 })
 # Our three heads keep their own weight fields; `head_minutes` weighs any other head.
 _OWN_WEIGHT = {"frustration": "frustration_minutes", "urgency": "urgency_minutes",
@@ -78,7 +87,7 @@ class PolicyConfig:
     rising_frustration_min: float = 0.15
     rising_frustration_full: float = 0.6
     sla_minutes: float = 60.0
-    sla_near_breach_fraction: float = 0.25
+    sla_near_breach_fraction: float | None = None
     sla_near_breach_minutes: float | None = None
     sla_first_response_minutes: dict[str, float] = field(
         default_factory=lambda: dict(DEFAULT_SLA_MINUTES), hash=False)
@@ -142,12 +151,17 @@ class PolicyConfig:
     def near_breach_minutes(self, target: float) -> float:
         """The SLA's near-breach window for a first-response `target` (minutes).
 
-        `sla_near_breach_fraction` of the target (default a quarter: 15 min of gold's 60),
-        or `min(sla_near_breach_minutes, target)` when that older setting is given.
+        `sla_near_breach_fraction` of the target, or `min(sla_near_breach_minutes, target)`,
+        whichever is set; unset, the version's own: a quarter of the target under
+        priority.v3 (15 min of gold's 60), `min(60, target)` under v1 and v2.
         """
         if self.sla_near_breach_minutes is not None:
             return min(self.sla_near_breach_minutes, target)
-        return self.sla_near_breach_fraction * target
+        if self.sla_near_breach_fraction is not None:
+            return self.sla_near_breach_fraction * target
+        if self.version in ("priority.v1", "priority.v2"):
+            return min(OLD_NEAR_BREACH_MINUTES, target)
+        return NEAR_BREACH_FRACTION * target
 
     def weight(self, head: str) -> float:
         """Minutes of head start at score 1 for `head` (0 for a head nobody configured)."""
@@ -587,9 +601,12 @@ def _check_config(c: PolicyConfig) -> None:
         _number(minutes, f"head_minutes[{head}]")
     if c.rising_frustration_full <= c.rising_frustration_min:
         raise InputError("expected rising_frustration_full above rising_frustration_min")
-    if c.sla_near_breach_fraction <= 0:
+    if c.sla_near_breach_fraction is not None and c.sla_near_breach_fraction <= 0:
         raise InputError("expected sla_near_breach_fraction above 0 (a share of each tier's "
                          "first-response target, e.g. 0.25)")
+    if None not in (c.sla_near_breach_fraction, c.sla_near_breach_minutes):
+        raise InputError("expected one of sla_near_breach_fraction and "
+                         "sla_near_breach_minutes, found both; keep the one you mean")
     if c.tenure_cap_years <= 0 or c.value_cap <= 0:
         raise InputError("expected tenure_cap_years and value_cap above 0")
     sla = c.sla_first_response_minutes
