@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -267,8 +268,26 @@ def test_api_missing_model_answers_503_but_the_queue_works(tmp_path: Path) -> No
 def test_api_model_reports_manifest_and_policy(lone_api: Api) -> None:
     body = lone_api.call("GET", "/v1/model").json()
     assert body["model_version"] == "keyword-test-1"
-    assert body["policy"]["version"] == "priority.v2"
+    assert body["policy"]["version"] == "priority.v3"
     assert body["policy"]["config"]["frustration_minutes"] > 0
+
+
+def test_api_model_gives_the_page_its_ticket_links(tmp_path: Path,
+                                                   keyword_scorer: Scorer) -> None:
+    links = {"zendesk": "https://acme.zendesk.com/agent/tickets/{external_id}"}
+    settings = settings_for(tmp_path, sqlite_url(tmp_path), ticket_url_templates=links)
+    with TestClient(create_app(settings, scorer=keyword_scorer)) as client:
+        api = Api(client)
+        assert api.call("GET", "/v1/model").json()["ticket_url_templates"] == links
+        assert api.call("GET", "/v1/model", key=None).status_code == 401
+        case = api.ticket(ANGRY, source="zendesk", external_id="zd-4711",
+                          customer={"customer_id": "c-1", "tier": "gold"})
+    assert (case["source"], case["external_id"]) == ("zendesk", "zd-4711")
+    assert case["summary"] == case["priority"]["summary"]
+    assert case["summary"].endswith("waiting 0 min") and "(+" not in case["summary"]
+    due = datetime.fromisoformat(case["priority"]["sla_due_at"])
+    near = datetime.fromisoformat(case["priority"]["sla_near_breach_at"])
+    assert due - near == timedelta(minutes=15)  # a quarter of gold's 60-minute target
 
 
 # --- tickets and the queue ----------------------------------------------------------------------

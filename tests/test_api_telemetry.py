@@ -32,7 +32,7 @@ def client(tmp_path: Path, keyword_scorer: Scorer) -> Iterator[TestClient]:
 
 def test_telemetry_build_info_process_and_platform(client: TestClient) -> None:
     text = client.get("/metrics").text
-    assert (f'triage_build_info{{model_version="keyword-test-1",policy="priority.v2",'
+    assert (f'triage_build_info{{model_version="keyword-test-1",policy="priority.v3",'
             f'version="{__version__}"}} 1.0') in text
     for name in ("process_resident_memory_bytes", "process_cpu_seconds_total",
                  "process_open_fds", "python_info", "triage_queue_depth"):

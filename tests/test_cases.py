@@ -56,7 +56,7 @@ def test_cases_intake_opens_a_scored_case_with_a_case_number(cases: Cases) -> No
     assert case["status"] == "open" and case["lane"] == "standard"
     assert case["scores"] == {"frustration": 0.05, "churn_risk": 0.05, "urgency": 0.05}
     assert case["model_version"] == "keyword-test-1"
-    assert case["priority"]["policy"] == "priority.v2"
+    assert case["priority"]["policy"] == "priority.v3"
     assert case["explanation"].endswith("waiting 0 min")
 
 
@@ -191,6 +191,26 @@ def test_cases_position_rises_as_the_sla_due_time_nears(cases: Cases, clock: Clo
     assert "gold first response overdue by 1 min" in after["explanation"]
     view = cases.queue()  # the stored order followed the ramp without any new message
     assert [e["case_number"] for e in view["entries"]] == [case, plain]
+
+
+@pytest.mark.parametrize(("policy", "ramp_from"), [(None, 45), ("priority.v2", 0)])
+def test_cases_review_waits_for_the_near_breach_window(db: Database, keyword_scorer: Scorer,
+                                                      clock: Clock, policy: str | None,
+                                                      ramp_from: int) -> None:
+    """A new gold ticket is next looked at when its SLA ramp starts: after 45 of its 60
+    minutes under priority.v3 (a quarter of the target), at once under v2 (60 of 60)."""
+    from triage.store.tables import Ticket
+
+    config = PolicyConfig.from_dict({"version": policy} if policy else {})
+    cases = Cases(db, keyword_scorer, lease_seconds=300, clock=clock, policy=config)
+    case = cases.intake(NewTicket(CALM, customer=CustomerFacts("c-1", tier="gold")), "a").case
+    with db.read() as s:
+        t = s.get(Ticket, case["id"])
+        waiting_since, review_at = t.waiting_since, t.review_at
+    expected = timedelta(minutes=ramp_from) if ramp_from else timedelta(seconds=60)
+    assert review_at - waiting_since == expected
+    near = datetime.fromisoformat(case["priority"]["sla_near_breach_at"])
+    assert near == waiting_since + timedelta(minutes=ramp_from)
 
 
 def test_cases_sla_breach_moves_a_gold_ticket_to_the_supervisor(cases: Cases,

@@ -284,25 +284,71 @@ def test_priority_escalation_rules_are_configurable(overrides: dict, facts: Tick
 # --- SLA ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("overrides", [{}, {"sla_near_breach_fraction": 0.5},
+                                       {"sla_near_breach_minutes": 60},
+                                       {"version": "priority.v1"}, {"version": "priority.v2"},
+                                       {"version": "priority.v1",
+                                        "sla_near_breach_fraction": 0.25}])
 @pytest.mark.parametrize("tier", ["platinum", "gold", "silver", "standard"])
-def test_priority_sla_rises_monotonically_to_breach(tier: str) -> None:
-    target = DEFAULT.sla_first_response_minutes[tier]
-    window = min(DEFAULT.sla_near_breach_minutes, target)
+def test_priority_sla_rises_monotonically_to_breach(tier: str, overrides: dict) -> None:
+    cfg = PolicyConfig.from_dict(overrides)
+    target = cfg.sla_first_response_minutes[tier]
+    window = cfg.near_breach_minutes(target)
     facts = ticket(0, tier=tier)
-    steps = [prioritize(facts, NOW + timedelta(minutes=m)) for m in range(int(target) + 90)]
+    steps = [prioritize(facts, NOW + timedelta(minutes=m), cfg)
+             for m in range(int(target) + 90)]
     for m, (a, b) in enumerate(itertools.pairwise(steps)):
         assert b.position > a.position
         assert term(b, "sla") >= term(a, "sla")
-        in_window = target - window <= m and m + 1 <= target
-        rate = 1 + (DEFAULT.sla_minutes / window if in_window else 0)
+        overlap = max(0.0, min(m + 1, target) - max(m, target - window))
+        rate = 1 + cfg.sla_minutes * overlap / window
         assert b.position - a.position == pytest.approx(rate)
     for m, p in enumerate(steps):
         assert p.sla_due_at == facts.waiting_since + timedelta(minutes=target)
+        assert p.sla_near_breach_at == p.sla_due_at - timedelta(minutes=window)
         assert p.sla_breached is (m > target)
         if m >= target:
-            assert term(p, "sla") == pytest.approx(DEFAULT.sla_minutes)
+            assert term(p, "sla") == pytest.approx(cfg.sla_minutes)
         if m <= target - window:
             assert term(p, "sla") == 0
+
+
+@pytest.mark.parametrize(("tier", "window"), [("platinum", 7.5), ("gold", 15),
+                                              ("silver", 30), ("standard", 60)])
+def test_priority_near_breach_window_is_a_fraction_of_the_target(tier: str,
+                                                                 window: float) -> None:
+    """A new gold ticket is not "near breach" on arrival: the window is a quarter of 60."""
+    assert DEFAULT.version == "priority.v3"
+    assert DEFAULT.near_breach_minutes(DEFAULT.sla_first_response_minutes[tier]) == window
+    fresh = prioritize(ticket(0, tier=tier), NOW)
+    assert fresh.sla_near_breach_at > NOW and "sla" not in [t.name for t in fresh.terms]
+
+
+@pytest.mark.parametrize("overrides", [{"version": "priority.v1"}, {"version": "priority.v2"},
+                                       {"version": "priority.v3",
+                                        "sla_near_breach_minutes": 60}])
+def test_priority_old_window_under_v1_v2_or_when_asked(overrides: dict) -> None:
+    """v1 and v2 keep their window, min(60, target); under v3 `sla_near_breach_minutes: 60`
+    gives it back."""
+    cfg = PolicyConfig.from_dict(overrides)
+    for tier, target in cfg.sla_first_response_minutes.items():
+        assert cfg.near_breach_minutes(target) == min(60, target)
+        for waited in range(0, int(target) + 5, 5):
+            p = prioritize(ticket(waited, tier=tier), NOW, cfg)
+            left = target - waited
+            old = cfg.sla_minutes * min(1.0, max(0.0, 1.0 - left / min(60, target)))
+            assert term(p, "sla") == pytest.approx(old)
+
+
+@pytest.mark.parametrize("overrides", [{"sla_near_breach_fraction": 0},
+                                       {"sla_near_breach_fraction": 1.5},
+                                       {"sla_near_breach_minutes": -1},
+                                       {"sla_near_breach_fraction": "a quarter"},
+                                       {"sla_near_breach_fraction": 0.25,
+                                        "sla_near_breach_minutes": 60}])
+def test_priority_near_breach_settings_are_checked(overrides: dict) -> None:
+    with pytest.raises(InputError, match="sla_near_breach"):
+        PolicyConfig.from_dict(overrides)
 
 
 # --- bounds of each term -----------------------------------------------------------------
@@ -520,7 +566,7 @@ def test_priority_v1_stays_selectable_and_unchanged() -> None:
 
 def test_priority_v2_explains_a_rising_frustration() -> None:
     p = prioritize(ticket(f=0.7, frustration_rise=0.42), NOW)
-    assert p.policy == "priority.v2" == POLICY_VERSION
+    assert p.policy == "priority.v3" == POLICY_VERSION  # v3 keeps v2's trend term
     assert "frustration rising over the conversation (+0.42)" in p.explanation()
     falling = prioritize(ticket(f=0.7, frustration_rise=-0.42), NOW)
     assert p.position > falling.position
@@ -535,9 +581,62 @@ def test_priority_v2_rising_frustration_never_starves_a_calm_ticket() -> None:
     assert calm.position > hot.position
 
 
-@pytest.mark.parametrize("bad", [{"version": "priority.v3"}, {"version": 2},
+@pytest.mark.parametrize("bad", [{"version": "priority.v4"}, {"version": 2},
                                  {"rising_frustration_min": 1.5},
                                  {"rising_frustration_full": 0.1}])
 def test_priority_version_and_trend_settings_are_checked(bad: dict) -> None:
     with pytest.raises(InputError):
         PolicyConfig.from_dict(bad)
+
+
+# --- the agent's words -------------------------------------------------------------------
+
+
+WORKED = {"f": 0.94, "c": 0.75, "u": 0.35, "tier": "gold", "lifetime_value": 12_000,
+          "repeat_contacts_7d": 1, "trend": "worsening",
+          "customer_since": date(2017, 1, 1)}
+
+
+@pytest.mark.parametrize(("overrides", "sla", "boost"), [
+    ({"version": "priority.v1"}, 12.0, 215.9),
+    ({"version": "priority.v1", "sla_near_breach_fraction": 0.25}, 0.0, 203.9),
+])
+def test_priority_worked_example_of_the_docs(overrides: dict, sla: float, boost: float) -> None:
+    """docs/priority.md's worked example, and the same with priority.v3's window."""
+    p = prioritize(ticket(12, **WORKED), NOW, PolicyConfig.from_dict(overrides))
+    assert term(p, "sla") == pytest.approx(sla, abs=0.05)
+    assert p.boost_minutes == pytest.approx(boost, abs=0.05)
+    assert p.lane == "supervisor"
+
+
+def test_priority_summary_says_it_in_an_agents_words() -> None:
+    facts = ticket(130, **{**WORKED, "phrases": {"frustration": ["third time I've called"]}})
+    p = prioritize(facts, NOW, PolicyConfig(version="priority.v1"))
+    summary = p.summary()
+    assert summary.startswith("for a supervisor: loyal customer at risk, ")
+    for words in ('very frustrated: "third time I\'ve called"', "may leave us",
+                  "long-standing gold customer (since 2017)",
+                  "high-value customer (lifetime value 12,000)",
+                  "wrote 1 other time in the last 7 days", "getting more upset",
+                  "gold customer's first reply overdue by 1 h 10 min"):
+        assert words in summary
+    assert summary.endswith("waiting 2 h 10 min")
+    for number_talk in ("+", " min)", "x1.", "0.94", ">="):
+        assert number_talk not in summary
+    assert "x1.86 for tenure and value" in p.explanation()  # the numbers stay available
+    assert p.as_dict()["summary"] == summary
+    assert all(t["plain"] for t in p.as_dict()["terms"])
+
+
+@pytest.mark.parametrize(("reason", "words"), [
+    ("language:de", "written in German: needs a person who reads it"),
+    ("language:xx", "written in another language (xx): needs a person who reads it"),
+    ("no_words", "no words to read (only emoji, numbers or links): needs a person to look"),
+    ("unreadable", "the model cannot read it: needs a person to look"),
+])
+def test_priority_summary_of_an_unreadable_message(reason: str, words: str) -> None:
+    facts = ticket(5, scores=None, scorable=False, unscorable_reason=reason,
+                   customer_since=NOW.date())
+    summary = prioritize(facts, NOW).summary()
+    assert summary == f"{words}, waiting 5 min"  # a tenure of 0 minutes is left unsaid
+    assert reason not in summary or reason == "unreadable"

@@ -140,7 +140,7 @@ def test_service_e2e_readme_scenario(server: tuple[str, dict[str, str], Path],
         case = http.get(f"/v1/tickets/{number}", headers=agent).json()
         assert [a["action"] for a in case["audit"]][-2:] == ["status", "resolved"]
         assert len(http.get("/v1/queue", headers=agent).json()["entries"]) == 2
-        assert http.get("/v1/model", headers=agent).json()["policy"]["version"] == "priority.v2"
+        assert http.get("/v1/model", headers=agent).json()["policy"]["version"] == "priority.v3"
         assert http.post("/v1/score", json={"text": ""}, headers=agent).status_code == 422
         metrics = http.get("/metrics").text
         assert "triage_request_duration_seconds_bucket" in metrics

@@ -1,4 +1,4 @@
-"""The priority policies `priority.v1` and `priority.v2`: where a ticket stands, and why.
+"""The priority policies `priority.v1`, `v2` and `v3`: where a ticket stands, and why.
 
     position = waiting_minutes + boost_minutes        (higher is served first)
 
@@ -7,11 +7,16 @@ minute waited and overtakes any ticket that arrived more than `max_boost_minutes
 it: no starvation, by construction. Formulas, defaults and a worked example are in
 docs/priority.md. The policy never sees a name, region, language or dialect.
 
-`priority.v2` (the default) is `priority.v1` with one term changed: instead of a fixed head
-start when the two newest messages got worse on any head, a customer whose frustration has
-been **rising across the conversation** (the least-squares change over their last scored
-messages) gets a head start that grows with the rise, up to `rising_frustration_minutes`.
-`priority.v1` stays selectable (`{"version": "priority.v1"}`) and never changes meaning.
+`priority.v2` is `priority.v1` with one term changed: instead of a fixed head start when the
+two newest messages got worse on any head, a customer whose frustration has been **rising
+across the conversation** (the least-squares change over their last scored messages) gets a
+head start that grows with the rise, up to `rising_frustration_minutes`.
+
+`priority.v3` (the default) is `priority.v2` with the SLA's near-breach window (where the SLA
+term ramps up and the page warns "near breach") a quarter of each tier's first-response
+target instead of `min(60, target)` minutes, which made every new gold or platinum ticket
+"near breach" on arrival. `priority.v1` and `v2` stay selectable (`{"version": ...}`) and
+never change meaning.
 
 Pure: no I/O, no clock reads (`now` is passed in), deterministic.
 """
@@ -28,23 +33,29 @@ from typing import Any
 from triage.errors import InputError
 from triage.heads import check_head
 from triage.vocabulary import TRENDS
+from triage.wording import escalation_words, head_words, tenure_words, unscorable_words
 
-POLICY_VERSIONS = ("priority.v1", "priority.v2")
-POLICY_VERSION = "priority.v2"
+POLICY_VERSIONS = ("priority.v1", "priority.v2", "priority.v3")
+POLICY_VERSION = "priority.v3"
 """The default policy version."""
+NEAR_BREACH_FRACTION = 0.25
+"""priority.v3's near-breach window: this share of each tier's first-response target."""
+OLD_NEAR_BREACH_MINUTES = 60.0
+"""priority.v1's and v2's near-breach window: `min(60, target)` minutes."""
 DEFAULT_SLA_MINUTES: dict[str, float] = {
     "platinum": 30.0, "gold": 60.0, "silver": 120.0, "standard": 240.0,
 }
 _OPTIONAL = frozenset({
     "escalate_frustration", "escalate_churn_risk", "escalate_tenure_years",
     "escalate_urgency", "escalate_urgency_frustration", "escalate_sla_breach_minutes",
+    "sla_near_breach_minutes", "sla_near_breach_fraction",
 })
 # Our three heads keep their own weight fields; `head_minutes` weighs any other head.
 _OWN_WEIGHT = {"frustration": "frustration_minutes", "urgency": "urgency_minutes",
                "churn_risk": "churn_minutes"}
 _UNIT = frozenset({"escalate_frustration", "escalate_churn_risk", "escalate_urgency",
                    "escalate_urgency_frustration", "rising_frustration_min",
-                   "rising_frustration_full"})
+                   "rising_frustration_full", "sla_near_breach_fraction"})
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,8 @@ class PolicyConfig:
     rising_frustration_min: float = 0.15
     rising_frustration_full: float = 0.6
     sla_minutes: float = 60.0
-    sla_near_breach_minutes: float = 60.0
+    sla_near_breach_fraction: float | None = None
+    sla_near_breach_minutes: float | None = None
     sla_first_response_minutes: dict[str, float] = field(
         default_factory=lambda: dict(DEFAULT_SLA_MINUTES), hash=False)
     default_tier: str = "standard"
@@ -136,6 +148,21 @@ class PolicyConfig:
                   + sum(m for h, m in self.head_minutes.items() if h not in _OWN_WEIGHT))
         return customer + max(scored, self.needs_triage_minutes)
 
+    def near_breach_minutes(self, target: float) -> float:
+        """The SLA's near-breach window for a first-response `target` (minutes).
+
+        `sla_near_breach_fraction` of the target, or `min(sla_near_breach_minutes, target)`,
+        whichever is set; unset, the version's own: a quarter of the target under
+        priority.v3 (15 min of gold's 60), `min(60, target)` under v1 and v2.
+        """
+        if self.sla_near_breach_minutes is not None:
+            return min(self.sla_near_breach_minutes, target)
+        if self.sla_near_breach_fraction is not None:
+            return self.sla_near_breach_fraction * target
+        if self.version in ("priority.v1", "priority.v2"):
+            return min(OLD_NEAR_BREACH_MINUTES, target)
+        return NEAR_BREACH_FRACTION * target
+
     def weight(self, head: str) -> float:
         """Minutes of head start at score 1 for `head` (0 for a head nobody configured)."""
         own = _OWN_WEIGHT.get(head)
@@ -171,12 +198,14 @@ class TicketFacts:
 
 @dataclass(frozen=True)
 class Term:
-    """One part of the boost: `name`, its minutes, and a line a person can read."""
+    """One part of the boost: `name`, its minutes, the numbers behind it (`detail`) and
+    the same in an agent's words (`plain`, no numbers of the policy)."""
 
     name: str
     minutes: float
     detail: str
     phrase: str | None = None
+    plain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,21 +222,31 @@ class Priority:
     escalation_reason: str | None
     sla_due_at: datetime
     sla_breached: bool
+    sla_near_breach_at: datetime
+    escalation_plain: tuple[str, ...] = ()
 
     def explanation(self) -> str:
         """The terms, largest first, with the top phrase per head, then the waiting time."""
         parts = [_with_phrase(t.detail, t.phrase) for t in self.terms]
         return ", ".join([*parts, f"waiting {_duration(self.waiting_minutes)}"])
 
+    def summary(self) -> str:
+        """The same in an agent's words: why escalated, the terms worth a minute or more
+        (largest first, with the top phrase), then the waiting time; no policy numbers."""
+        parts = [_plain_with_phrase(t) for t in self.terms if t.plain and t.minutes >= 1]
+        return ", ".join([*self.escalation_plain, *parts,
+                          f"waiting {_duration(self.waiting_minutes)}"])
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy, "lane": self.lane, "position": self.position,
             "waiting_minutes": self.waiting_minutes, "boost_minutes": self.boost_minutes,
             "terms": [{"name": t.name, "minutes": t.minutes, "detail": t.detail,
-                       "phrase": t.phrase} for t in self.terms],
+                       "phrase": t.phrase, "plain": t.plain} for t in self.terms],
             "escalate": self.escalate, "escalation_reason": self.escalation_reason,
             "sla_due_at": self.sla_due_at.isoformat(), "sla_breached": self.sla_breached,
-            "explanation": self.explanation(),
+            "sla_near_breach_at": self.sla_near_breach_at.isoformat(),
+            "explanation": self.explanation(), "summary": self.summary(),
         }
 
 
@@ -228,7 +267,8 @@ def prioritize(facts: TicketFacts, now: datetime,
     waiting = _waiting_minutes(facts.waiting_since, now, cfg)
     years = _tenure_years(facts.customer_since, now)
     tier = _tier(facts.tier, cfg)
-    due = facts.waiting_since + timedelta(minutes=cfg.sla_first_response_minutes[tier])
+    target = cfg.sla_first_response_minutes[tier]
+    due = facts.waiting_since + timedelta(minutes=target)
     overdue = (now - due).total_seconds() / 60.0
     terms = _score_terms(facts, years, cfg) if facts.scorable else [_triage_term(facts, cfg)]
     terms += [*_customer_terms(facts, years, cfg), _sla_term(tier, overdue, cfg)]
@@ -240,6 +280,8 @@ def prioritize(facts: TicketFacts, now: datetime,
         policy=cfg.version, lane=lane, position=waiting + boost, waiting_minutes=waiting,
         boost_minutes=boost, terms=kept, escalate=bool(reasons),
         escalation_reason="; ".join(reasons) or None, sla_due_at=due, sla_breached=overdue > 0,
+        sla_near_breach_at=due - timedelta(minutes=cfg.near_breach_minutes(target)),
+        escalation_plain=tuple(escalation_words(r) for r in reasons),
     )
 
 
@@ -257,7 +299,8 @@ def _score_terms(facts: TicketFacts, years: float | None, cfg: PolicyConfig) -> 
     if cfg.version == "priority.v1":
         if facts.trend == "worsening":
             terms.append(Term("trend", cfg.worsening_minutes,
-                              f"worsening trend (+{_mins(cfg.worsening_minutes)} min)"))
+                              f"worsening trend (+{_mins(cfg.worsening_minutes)} min)",
+                              plain="getting more upset with each message"))
     elif _rising(facts.frustration_rise, cfg):
         terms.append(_rising_term(facts.frustration_rise or 0.0, cfg))
     return terms
@@ -273,7 +316,8 @@ def _rising_term(rise: float, cfg: PolicyConfig) -> Term:
     share = min(1.0, (rise - cfg.rising_frustration_min) / span)
     m = cfg.rising_frustration_minutes * (0.5 + 0.5 * share)
     return Term("frustration_trend", m,
-                f"frustration rising over the conversation (+{rise:.2f}) (+{_mins(m)} min)")
+                f"frustration rising over the conversation (+{rise:.2f}) (+{_mins(m)} min)",
+                plain="more and more frustrated over the conversation")
 
 
 def _head_order(head: str) -> tuple[int, str]:
@@ -289,13 +333,14 @@ def _head_term(facts: TicketFacts, head: str, weight: float, cfg: PolicyConfig,
     minutes = weight * max(0.0, (p - cfg.score_floor) / (1.0 - cfg.score_floor))
     top = (facts.phrases or {}).get(head)
     detail = f"{head.replace('_', ' ')} {p:.2f} (+{_mins(minutes)} min{note})"
-    return Term(head, minutes, detail, top[0] if top else None)
+    return Term(head, minutes, detail, top[0] if top else None, head_words(head, p))
 
 
 def _triage_term(facts: TicketFacts, cfg: PolicyConfig) -> Term:
     why = facts.unscorable_reason or "not scorable"
     m = cfg.needs_triage_minutes
-    return Term("needs_triage", m, f"needs a human read: {why} (+{_mins(m)} min)")
+    return Term("needs_triage", m, f"needs a human read: {why} (+{_mins(m)} min)",
+                plain=unscorable_words(why))
 
 
 def _customer_terms(facts: TicketFacts, years: float | None, cfg: PolicyConfig) -> list[Term]:
@@ -303,31 +348,35 @@ def _customer_terms(facts: TicketFacts, years: float | None, cfg: PolicyConfig) 
     if facts.customer_since is not None and years is not None:
         m = cfg.tenure_minutes_per_year * min(years, cfg.tenure_cap_years)
         terms.append(Term("tenure", m,
-                          f"customer since {facts.customer_since.year} (+{_mins(m)} min)"))
+                          f"customer since {facts.customer_since.year} (+{_mins(m)} min)",
+                          plain=tenure_words(years, facts.tier, facts.customer_since.year)))
     if facts.lifetime_value is not None:
-        m = cfg.value_minutes * _value_fraction(facts.lifetime_value, cfg)
-        terms.append(Term("value", m,
-                          f"lifetime value {facts.lifetime_value:,.0f} (+{_mins(m)} min)"))
+        share = _value_fraction(facts.lifetime_value, cfg)
+        m = cfg.value_minutes * share
+        value = f"lifetime value {facts.lifetime_value:,.0f}"
+        terms.append(Term("value", m, f"{value} (+{_mins(m)} min)",
+                          plain=f"high-value customer ({value})" if share >= 0.7 else value))
     n = facts.repeat_contacts_7d
     if n > 0:
         m = cfg.repeat_minutes_per_contact * min(n, cfg.repeat_cap_contacts)
         plural = "" if n == 1 else "s"
         terms.append(Term("repeat_contacts", m,
-                          f"{n} other contact{plural} in 7 days (+{_mins(m)} min)"))
+                          f"{n} other contact{plural} in 7 days (+{_mins(m)} min)",
+                          plain=f"wrote {n} other time{plural} in the last 7 days"))
     return terms
 
 
 def _sla_term(tier: str, overdue: float, cfg: PolicyConfig) -> Term:
-    """Rises linearly over the last `sla_near_breach_minutes` before the due time; full after."""
-    target = cfg.sla_first_response_minutes[tier]
-    window = min(cfg.sla_near_breach_minutes, target)
+    """Rises linearly over the near-breach window before the due time; full after."""
+    window = cfg.near_breach_minutes(cfg.sla_first_response_minutes[tier])
     progress = 1.0 if window <= 0 else min(1.0, max(0.0, 1.0 + overdue / window))
     m = cfg.sla_minutes * progress
     if overdue > 0:
         when = f"overdue by {_duration(overdue)}"
     else:
         when = f"due in {_duration(-overdue)}"
-    return Term("sla", m, f"{tier} first response {when} (+{_mins(m)} min)")
+    return Term("sla", m, f"{tier} first response {when} (+{_mins(m)} min)",
+                plain=f"{tier} customer's first reply {when}")
 
 
 def _tenure_fraction(years: float | None, cfg: PolicyConfig) -> float:
@@ -421,6 +470,10 @@ def _duration(minutes: float) -> str:
     if total < 48 * 60:
         return f"{total // 60} h {total % 60:02d} min"
     return f"{total // 1440} d {total % 1440 // 60} h"
+
+
+def _plain_with_phrase(t: Term) -> str:
+    return f'{t.plain}: "{t.phrase}"' if t.phrase else str(t.plain)
 
 
 def _with_phrase(detail: str, phrase: str | None) -> str:
@@ -548,6 +601,12 @@ def _check_config(c: PolicyConfig) -> None:
         _number(minutes, f"head_minutes[{head}]")
     if c.rising_frustration_full <= c.rising_frustration_min:
         raise InputError("expected rising_frustration_full above rising_frustration_min")
+    if c.sla_near_breach_fraction is not None and c.sla_near_breach_fraction <= 0:
+        raise InputError("expected sla_near_breach_fraction above 0 (a share of each tier's "
+                         "first-response target, e.g. 0.25)")
+    if None not in (c.sla_near_breach_fraction, c.sla_near_breach_minutes):
+        raise InputError("expected one of sla_near_breach_fraction and "
+                         "sla_near_breach_minutes, found both; keep the one you mean")
     if c.tenure_cap_years <= 0 or c.value_cap <= 0:
         raise InputError("expected tenure_cap_years and value_cap above 0")
     sla = c.sla_first_response_minutes

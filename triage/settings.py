@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -73,6 +74,17 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     priority_policy: dict[str, Any] | None = None
     build_config: dict[str, Any] | None = None
+    ticket_url_templates: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per ticket source, a link to the ticket in its helpdesk: an http(s) "
+                    "URL with `{external_id}` where the (URL-encoded) id goes.")
+
+    @field_validator("ticket_url_templates")
+    @classmethod
+    def _check_ticket_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        for source, template in value.items():
+            check_ticket_url(source, template)
+        return value
 
     # helpdesk connectors (docs/connectors.md): each is off until its URL, API token and
     # webhook secret are all set. Secrets are SecretStr: never printed or logged.
@@ -124,3 +136,15 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The database in use: `TRIAGE_DATABASE_URL`, else a SQLite file under home."""
         return self.database_url or f"sqlite:///{self.home / 'triage.db'}"
+
+
+def check_ticket_url(source: str, template: str) -> None:
+    """A ticket link template must be an absolute http(s) URL naming `{external_id}` once."""
+    parts = urlsplit(template.replace("{external_id}", "x"))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"ticket_url_templates[{source!r}] is {template!r}; expected an "
+                         "http:// or https:// URL such as "
+                         "https://acme.zendesk.com/agent/tickets/{external_id}")
+    if template.count("{external_id}") != 1 or "{" in template.replace("{external_id}", ""):
+        raise ValueError(f"ticket_url_templates[{source!r}] is {template!r}; expected "
+                         "{external_id} exactly once and no other {placeholder}")

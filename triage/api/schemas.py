@@ -193,6 +193,8 @@ class TermOut(BaseModel):
     minutes: float
     detail: str
     phrase: str | None
+    plain: str | None = Field(description="The term in an agent's words, without the "
+                                          "policy's numbers (kept in `detail`).")
 
 
 class PriorityOut(BaseModel):
@@ -206,7 +208,11 @@ class PriorityOut(BaseModel):
     escalation_reason: str | None
     sla_due_at: str
     sla_breached: bool
+    sla_near_breach_at: str = Field(description="From here to `sla_due_at` the SLA is near "
+                                                "breach (the policy's near-breach window).")
     explanation: str
+    summary: str = Field(description="The explanation in an agent's words (no policy "
+                                     "numbers); `explanation` and `terms` keep them.")
 
 
 class CustomerOut(BaseModel):
@@ -250,6 +256,7 @@ class CaseOut(BaseModel):
     repeat_contacts_7d: int
     position: float | None
     explanation: str | None
+    summary: str | None = Field(description="`explanation` in an agent's words.")
     priority: PriorityOut | None
     lease: LeaseOut | None
     waiting_since: str
@@ -344,6 +351,9 @@ class ModelOut(BaseModel):
     model_version: str
     manifest: dict[str, Any]
     policy: dict[str, Any]
+    ticket_url_templates: dict[str, str] = Field(
+        description="Per ticket source, the helpdesk link with `{external_id}` "
+                    "(TRIAGE_TICKET_URL_TEMPLATES); the id goes in URL-encoded.")
 
 
 class ErrorOut(BaseModel):

@@ -51,8 +51,7 @@ class Placement:
     def review_at(self, p: Priority, t: Ticket, now: datetime) -> datetime | None:
         """The next moment `prioritize` can give another answer without new input."""
         cfg = self.policy
-        ramp = max(p.sla_due_at - timedelta(minutes=cfg.sla_near_breach_minutes),
-                   t.waiting_since)
+        ramp = max(p.sla_near_breach_at, t.waiting_since)
         if ramp <= now < p.sla_due_at:
             return min(now + self.review_step, p.sla_due_at)
         marks = [ramp, p.sla_due_at]

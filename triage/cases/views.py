@@ -25,6 +25,7 @@ def case_view(t: Ticket, p: Priority | None) -> dict[str, Any]:
         "repeat_contacts_7d": t.repeat_contacts,
         "position": None if p is None else round(p.position, 2),
         "explanation": None if p is None else p.explanation(),
+        "summary": None if p is None else p.summary(),
         "priority": None if p is None else p.as_dict(),
         "lease": None if t.lease_holder is None else {
             "holder": t.lease_holder, "key_id": t.lease_key_id,

@@ -109,7 +109,8 @@ def model(key: AnyKey, service: ServiceDep) -> dict[str, Any]:
     if service.model_error:
         raw["error"] = service.model_error
     return {"model_version": service.scorer.version, "manifest": without_paths(raw),
-            "policy": {"version": service.policy.version, "config": service.policy.as_dict()}}
+            "policy": {"version": service.policy.version, "config": service.policy.as_dict()},
+            "ticket_url_templates": dict(service.settings.ticket_url_templates)}
 
 
 def without_paths(value: Any) -> Any:

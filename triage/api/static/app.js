@@ -9,12 +9,15 @@
   const QUEUE_URL = "/v1/queue?limit=200&status=open&status=escalated&status=claimed";
   const REFRESH_MS = 5000;
   const PREVIEW_CHARS = 160;
+  const READY_POLL_MS = 3000;
 
   const state = {
     key: null,
     heads: [], // the model's heads, in its order (from /v1/model's manifest)
     descriptions: {}, // head -> what it means
-    nearBreachMinutes: 60,
+    ticketUrls: {}, // ticket source -> link template with {external_id} (from /v1/model)
+    building: false, // the default model is being built (first start): /readyz says so
+    readyTimer: null,
     skewMs: 0, // server clock minus this browser's clock
     open: null, // the case shown in the panel: {number, holder, held, expires}
     previews: new Map(), // case number -> first line of the first customer message
@@ -67,6 +70,58 @@
     $("notice").textContent = text;
   }
 
+  // A link to the ticket in its helpdesk, from the operator's template for its source; only
+  // http(s), the id URL-encoded. Null when there is no template or the result is no URL.
+  function ticketUrl(source, externalId) {
+    const template = state.ticketUrls[source];
+    if (typeof template !== "string" || !externalId) return null;
+    const url = template.split("{external_id}").join(encodeURIComponent(externalId));
+    try {
+      const parsed = new URL(url);
+      return ["http:", "https:"].includes(parsed.protocol) ? parsed.href : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function externalNode(c) {
+    if (!c.external_id) return null;
+    const label = `${c.source} ${c.external_id}`;
+    const url = ticketUrl(c.source, c.external_id);
+    if (!url) return el("span", "tag external", label);
+    const a = el("a", "tag external", label);
+    Object.assign(a, { href: url, target: "_blank", rel: "noopener noreferrer",
+      title: `Open ${c.external_id} in ${c.source}` });
+    return a;
+  }
+
+  // The policy's numbers, for the detail view: position, the API's explanation, escalation.
+  function numberLines(c) {
+    const p = c.priority;
+    const lines = [];
+    if (p) {
+      lines.push(`position ${p.position.toFixed(1)} min = waiting ${p.waiting_minutes.toFixed(1)}` +
+        ` + head start ${p.boost_minutes.toFixed(1)} min (${p.policy})`);
+      for (const t of p.terms) {
+        lines.push(`${t.name}: ${t.detail}${t.phrase ? ` "${t.phrase}"` : ""}`);
+      }
+      if (p.escalation_reason) lines.push(`escalated: ${p.escalation_reason}`);
+    }
+    if (c.unscorable_reason) lines.push(`unscorable_reason: ${c.unscorable_reason}`);
+    return lines;
+  }
+
+  function numbersNode(entry, open) {
+    const box = el("details", "numbers");
+    box.open = open;
+    box.append(el("summary", null, "The numbers"));
+    box.append(el("p", "explanation", entry.explanation || ""));
+    const list = el("ul");
+    list.append(...numberLines(entry).map((line) => el("li", null, line)));
+    box.append(list);
+    return box;
+  }
+
   // --- the API ------------------------------------------------------------------------------
 
   class ApiError extends Error {
@@ -111,6 +166,11 @@
     $("banner-title").textContent =
       `${e.body.error_type || "Error"}${e.status ? ` (HTTP ${e.status})` : ""}:`;
     $("banner-text").textContent = e.body.error || "";
+    if (e.body.error_type === "ModelBuilding") {
+      showBuilding(e.body.detail || {}); // a first start, not an error: show the progress
+      scheduleReady();
+      return;
+    }
     renderDetail(e.body.detail);
     $("banner").hidden = false;
     state.bannerFromRefresh = fromRefresh;
@@ -131,6 +191,56 @@
   function hideError() {
     $("banner").hidden = true;
     state.bannerFromRefresh = false;
+  }
+
+  // --- the first start: the model is being built --------------------------------------------
+
+  async function checkReady() {
+    let res;
+    let body = null;
+    try {
+      res = await fetch("/readyz", { cache: "no-store" });
+      body = await res.json().catch(() => null);
+    } catch (err) {
+      if (state.building) scheduleReady(); // the server may be restarting: look again
+      return;
+    }
+    if (res.status === 503 && body && body.state === "building model") {
+      showBuilding(body);
+      scheduleReady();
+      return;
+    }
+    const wasBuilding = state.building;
+    hideBuilding();
+    if (wasBuilding && state.key) {
+      await act(async () => {
+        await loadModel(); // the new model's heads and version
+        await refresh();
+      });
+    }
+  }
+
+  function scheduleReady() {
+    clearTimeout(state.readyTimer);
+    state.readyTimer = setTimeout(checkReady, READY_POLL_MS);
+  }
+
+  function showBuilding(status) {
+    state.building = true;
+    const done = Math.max(0, Math.min(1, Number(status.progress) || 0));
+    const eta = status.eta_s;
+    const left = typeof eta !== "number" ? "time left not known yet"
+      : eta < 60 ? "less than a minute left" : `about ${duration(eta / 60)} left`;
+    $("building-progress").value = done;
+    $("building-text").textContent =
+      `${Math.round(done * 100)}% done${status.phase ? ` (${status.phase})` : ""}, ${left}.`;
+    $("building").hidden = false;
+  }
+
+  function hideBuilding() {
+    state.building = false;
+    clearTimeout(state.readyTimer);
+    $("building").hidden = true;
   }
 
   // --- the queue ----------------------------------------------------------------------------
@@ -158,6 +268,8 @@
 
   function renderQueue(queue) {
     const at = new Date(queue.now);
+    const opened = new Set(Array.from(document.querySelectorAll(".entry details[open]"),
+      (d) => d.closest(".entry").dataset.case));
     let rank = 0;
     const lanes = Object.keys(queue.depth); // every lane, in the server's order
     const byLane = Object.fromEntries(lanes.map((lane) => [lane, []]));
@@ -165,7 +277,7 @@
       const queued = entry.status !== "claimed";
       if (queued) rank += 1;
       (byLane[entry.lane] || byLane[lanes[lanes.length - 1]])
-        .push(entryNode(entry, queued ? rank : null, at));
+        .push(entryNode(entry, queued ? rank : null, at, opened.has(entry.case_number)));
     }
     for (const lane of lanes) renderLane(lane, byLane[lane], queue.depth[lane] || 0);
   }
@@ -197,14 +309,16 @@
     list.replaceChildren(...nodes);
   }
 
-  function entryNode(entry, rank, at) {
+  function entryNode(entry, rank, at, open) {
     const li = el("li", `entry status-${entry.status}`);
     li.dataset.case = entry.case_number;
     li.dataset.status = entry.status;
     const card = el("article");
     card.setAttribute("aria-label", `Case ${entry.case_number}`);
     card.append(entryHead(entry), entrySubject(entry), entryPlace(entry, rank));
-    card.append(scoreBars(entry), el("p", "why", `Why here: ${entry.explanation || "n/a"}`));
+    card.append(scoreBars(entry),
+      el("p", "why", `Why here: ${entry.summary || entry.explanation || "n/a"}`),
+      numbersNode(entry, open));
     card.append(entryClock(entry, at), openButton(entry));
     li.append(card);
     return li;
@@ -213,6 +327,8 @@
   function entryHead(entry) {
     const head = el("header", "entry-head");
     head.append(el("h3", "case-number", entry.case_number));
+    const external = externalNode(entry);
+    if (external) head.append(external);
     head.append(el("span", "tag channel", entry.channel));
     head.append(el("span", `tag status`, entry.status.replaceAll("_", " ")));
     if (entry.trend) head.append(el("span", `tag trend-${entry.trend}`, entry.trend));
@@ -233,20 +349,18 @@
   }
 
   function entryPlace(entry, rank) {
-    const pos = entry.position === null ? "n/a" : entry.position.toFixed(1);
     if (entry.lease) {
       return el("p", "place claimed", `Claimed by ${entry.lease.holder}` +
-        (entry.lease.expires_at ? `, lease until ${clock(entry.lease.expires_at)}` : "") +
-        ` · position ${pos} min`);
+        (entry.lease.expires_at ? `, lease until ${clock(entry.lease.expires_at)}` : ""));
     }
-    return el("p", "place", `#${rank} to be claimed · position ${pos} min`);
+    return el("p", "place", `#${rank} to be claimed`);
   }
 
   function scoreBars(entry) {
     const box = el("div", "scores");
     if (!entry.scores) {
-      box.append(el("p", "unscored", `Not scored (${entry.unscorable_reason || "no score"}):` +
-        " a person reads it first."));
+      box.append(el("p", "unscored", "Not scored: the model could not read it, so a person " +
+        "reads it first."));
       return box;
     }
     for (const head of orderedHeads(entry.scores)) box.append(scoreBar(head, entry.scores[head]));
@@ -288,7 +402,7 @@
       return { state: "breached", text: `⚠ SLA BREACHED: was due ${clock(due)} ` +
         `(${duration(-left)} ago)` };
     }
-    if (left <= state.nearBreachMinutes) {
+    if (at >= new Date(priority.sla_near_breach_at || priority.sla_due_at)) {
       return { state: "near", text: `⚠ SLA near breach: due ${clock(due)} (in ${duration(left)})` };
     }
     return { state: "ok", text: `SLA due ${clock(due)} (in ${duration(left)})` };
@@ -351,10 +465,14 @@
     $("case-title").textContent = `${c.case_number}: ${c.subject || firstLine(
       (c.messages[0] || {}).text) || "(no subject)"}`;
     $("case-facts").textContent = caseFacts(c);
+    const external = externalNode(c);
+    if (external) $("case-facts").prepend(external, " · ");
     $("case-lease").textContent = c.lease ? `Claimed by ${c.lease.holder}` +
       (c.lease.expires_at ? `, lease until ${clock(c.lease.expires_at)} (kept alive while ` +
         "this panel is open)" : "") : "Not claimed.";
-    $("case-why").textContent = `Why: ${c.explanation || "n/a"}`;
+    $("case-why").textContent = `Why: ${c.summary || c.explanation || "n/a"}`;
+    $("case-explanation").textContent = c.explanation || "";
+    $("case-terms").replaceChildren(...numberLines(c).map((line) => el("li", null, line)));
     $("transcript").replaceChildren(...c.messages.map(messageNode));
     $("release").hidden = !held;
     $("close-case").hidden = held;
@@ -384,7 +502,9 @@
         .map((h) => `${headName(h)} ${m.scores[h].toFixed(2)}`).join(" · ");
       li.append(el("p", "message-scores", scores));
     } else if (m.author === "customer" && m.unscorable_reason) {
-      li.append(el("p", "message-scores", `not scored: ${m.unscorable_reason}`));
+      const note = el("p", "message-scores", "not scored: the model could not read it");
+      note.title = m.unscorable_reason;
+      li.append(note);
     }
     return li;
   }
@@ -395,6 +515,7 @@
     $("case").hidden = true;
     $("escalate-reason").value = "";
     $("feedback-form").reset();
+    $("reply-form").reset();
   }
 
   function startHeartbeat() {
@@ -440,16 +561,37 @@
     await refresh();
     if (!state.open) return;
     try {
-      const c = await api("GET", ticketPath(state.open.number));
-      const mine = c.status === "claimed" && c.lease && c.lease.holder === state.open.holder;
-      if (!mine) {
-        stopHeartbeat();
-        state.open.held = false;
-      }
-      renderCase(c);
+      await reloadCase();
     } catch (err) {
       // the banner already explains the first failure
     }
+  }
+
+  // The open case as it is now; the heartbeat stops when the lease is no longer ours.
+  async function reloadCase() {
+    const c = await api("GET", ticketPath(state.open.number));
+    const mine = c.status === "claimed" && c.lease && c.lease.holder === state.open.holder;
+    if (!mine) {
+      stopHeartbeat();
+      state.open.held = false;
+    }
+    renderCase(c);
+  }
+
+  // An agent reply: written by this key's holder (the server says who); the case then
+  // waits on the customer, so the lease ends and the panel shows the case as it is now.
+  async function sendReply(form) {
+    const text = $("reply-text").value.trim();
+    if (!text) {
+      throw new ApiError(0, { error: "nothing to send: write a reply first",
+        error_type: "InputError", detail: null });
+    }
+    const number = state.open.number;
+    await api("POST", ticketPath(number, "messages"), { author: "agent", text });
+    form.reset();
+    say(`Reply on ${number} sent.`);
+    await reloadCase();
+    await refresh();
   }
 
   async function claimNext() {
@@ -509,22 +651,24 @@
 
   // --- the key and the page's life ----------------------------------------------------------
 
-  async function useKey(key) {
-    state.key = key;
+  async function loadModel() {
     const model = await api("GET", "/v1/model");
-    sessionStorage.setItem(STORAGE_KEY, key);
     state.heads = model.manifest.heads || [];
     state.descriptions = model.manifest.head_descriptions || {};
+    state.ticketUrls = model.ticket_url_templates || {};
     labelInputs(state.heads);
-    const config = (model.policy && model.policy.config) || {};
-    if (typeof config.sla_near_breach_minutes === "number") {
-      state.nearBreachMinutes = config.sla_near_breach_minutes;
-    }
     $("meta").textContent = `model ${model.model_version} · policy ${model.policy.version}`;
+  }
+
+  async function useKey(key) {
+    state.key = key;
+    await loadModel();
+    sessionStorage.setItem(STORAGE_KEY, key);
     $("key-panel").hidden = true;
     $("work").hidden = false;
     $("sign-out").hidden = false;
     hideError();
+    say(""); // a valid key: any "key was refused" notice no longer holds
     await refresh();
     state.timer = setInterval(() => {
       if ($("auto").checked && document.visibilityState !== "hidden") refresh();
@@ -566,10 +710,12 @@
       "escalated to the supervisor lane"));
     on("close-case", "click", closeCase);
     on("feedback-form", "submit", (ev) => sendFeedback(ev.target));
+    on("reply-form", "submit", (ev) => sendReply(ev.target));
     $("case-title").tabIndex = -1;
   }
 
   wire();
+  checkReady();
   const saved = sessionStorage.getItem(STORAGE_KEY);
   if (saved) act(() => useKey(saved));
 })();
