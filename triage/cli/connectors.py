@@ -129,12 +129,9 @@ def _probe(c: Any, timeout: float, httpx: Any) -> dict[str, Any]:
 
 
 def _database(s: Settings) -> Any:
-    from triage.store import Database
+    from triage.assembly import build_store
 
-    db = Database(s.resolved_database_url())
-    if s.auto_migrate:
-        db.migrate()
-    return db
+    return build_store(s, migrate=s.auto_migrate)
 
 
 def register(app: typer.Typer) -> None:
