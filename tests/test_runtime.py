@@ -41,7 +41,7 @@ def test_runtime_int8_scores_do_not_depend_on_batch_company(tiny_model_dir: Path
 def test_runtime_long_message_is_chunked_and_maxed(model: ScoringModel) -> None:
     sentence = "the weather was grey and the train was on time. "
     long_text = sentence * 120
-    windows, owners = model._windows([long_text])
+    windows, owners = model.encode([long_text])  # prepared (spelling, masks), then cut
     assert 1 < len(windows) <= model.manifest.max_chunks
     assert all(len(w.ids) <= model.manifest.max_length for w in windows)
     per_window = model._run(windows)
