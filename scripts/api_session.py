@@ -77,7 +77,7 @@ def _steps(client: Any, clock: Clock, described: dict[str, Any], db: Any) -> lis
                      json.dumps({"key": KEY, **described}, ensure_ascii=False),
                      f"$ export KEY={KEY}",
                      "$ alias api='curl -s -H \"Authorization: Bearer $KEY\" "
-                     "-H \"content-type: application/json\"'"])]
+                     "-H \"content-type: application/json\"'"]), ""]
     keep = ("case_number", "created", "lane", "scores", "position", "summary")
     titles = ["An angry customer of eight years, by e-mail, with the helpdesk's own ticket id:",
               "A calm new customer, by chat:", "An urgent outage, on the phone, from a "
