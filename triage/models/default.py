@@ -2,8 +2,8 @@
 
 `ensure_default_model` returns the configured model directory when it already holds a valid
 model. Otherwise, for the default location only, it trains one from the project's own
-labelled samples (needs the `train` extra; 2 min 49 s on 2 idle cores, about 50 minutes on
-2 busy ones), builds it in a temporary directory beside the target and renames it into
+labelled samples (needs the `train` extra; about 10 minutes on 2 idle cores, far longer on
+busy ones), builds it in a temporary directory beside the target and renames it into
 place, under a lock file so that two processes never build at once. It scores exactly our
 three heads (`DEFAULT_HEADS`), whatever other label columns the samples may come to hold.
 `triage serve` does not wait for it: `needs_build` says whether to start one, and
