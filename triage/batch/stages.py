@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.errors import InputError, NotText, RecordError, TextTooLong
+from triage.errors import EmptyText, NotText, RecordError, TextTooLong
 from triage.scoring import Encoded, Score, Scorer
 
 from .rows import Chunk, Item, short_reason
@@ -55,7 +55,7 @@ def validate(item: Item, scorer: Scorer, source: str) -> None:
         item.reject("text_too_long", RecordError(exc.message, source=source, line=item.line))
     except NotText as exc:
         item.reject("text_not_string", RecordError(exc.message, source=source, line=item.line))
-    except InputError as exc:
+    except EmptyText as exc:
         item.reject("empty_text", RecordError(exc.message, source=source, line=item.line))
 
 
