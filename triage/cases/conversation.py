@@ -1,4 +1,4 @@
-"""Ticket-level scores from a conversation: recency-weighted max and trend."""
+"""Ticket-level scores from a conversation: recency-weighted max, trend and frustration rise."""
 
 from __future__ import annotations
 
