@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import (
     PLATFORM_COLLECTOR,
@@ -111,23 +111,31 @@ class Telemetry:
         self.live.register(_StoreCollector(depth, expiries, cache_seconds))
 
 
+T = TypeVar("T")
+
+
+class _Cached(Generic[T]):
+    """A store reading kept for `seconds`: a flood of scrapes costs one query per interval."""
+
+    def __init__(self, read: Callable[[], T], seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._read, self.seconds, self.clock = read, seconds, clock
+        self._lock = threading.Lock()
+        self._reading: tuple[float, T] | None = None
+
+    def __call__(self) -> T:
+        with self._lock:
+            now = self.clock()
+            if self._reading is None or now - self._reading[0] >= self.seconds:
+                self._reading = (now, self._read())
+            return self._reading[1]
+
+
 class _StoreCollector(Collector):
     def __init__(self, depth: Callable[[], dict[str, int]], expiries: Callable[[], int],
                  cache_seconds: float, clock: Callable[[], float] = time.monotonic):
-        self.depth = depth
-        self.expiries = expiries
-        self.cache_seconds = cache_seconds
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._reading: tuple[float, dict[str, int], int] | None = None
-
-    def read(self) -> tuple[dict[str, int], int]:
+        self.read = _Cached(lambda: (depth(), expiries()), cache_seconds, clock)
         """(depth per lane, lease expiries), from the cache while it is fresh."""
-        with self._lock:
-            now = self.clock()
-            if self._reading is None or now - self._reading[0] >= self.cache_seconds:
-                self._reading = (now, self.depth(), self.expiries())
-            return self._reading[1], self._reading[2]
 
     def collect(self) -> Iterator[Metric]:
         try:
@@ -206,9 +214,7 @@ class _Merged(CollectorRegistry):
 
 class _WaitCollector(Collector):
     def __init__(self, waits: Callable[[], dict[str, tuple[float, int]]], ttl: float) -> None:
-        self.waits = waits
-        self.ttl = ttl
-        self._cached: tuple[float, dict[str, tuple[float, int]]] | None = None
+        self._read = _Cached(waits, ttl)
 
     def collect(self) -> Iterator[Metric]:
         try:
@@ -226,12 +232,6 @@ class _WaitCollector(Collector):
             breached.add_metric([lane], n)
         yield oldest
         yield breached
-
-    def _read(self) -> dict[str, tuple[float, int]]:
-        now = time.monotonic()
-        if self._cached is None or now - self._cached[0] > self.ttl:
-            self._cached = (now, self.waits())
-        return self._cached[1]
 
     def describe(self) -> list[Any]:
         return []
