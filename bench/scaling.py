@@ -109,7 +109,7 @@ def by_batch(path: Path, args: Any, sizes: dict[str, int]) -> dict[str, Any]:
                 lambda: list(pool.map(int8_1.predict_proba, halves))))
         runs = common.interleave(engines, sizes["rounds"])
     pool.shutdown()
-    return {"int8_batch_invariant": bool(getattr(int8, "batch_invariant", False)),
+    return {"int8_one_per_call": bool(getattr(int8, "one_per_call", False)),
             "int8_runtime_batch_size": int8.batch_size,
             "rates": {name: common.summary(v, 1) for name, v in runs.items()}}
 

@@ -196,7 +196,7 @@ def run(args: Any) -> dict[str, Any]:
     with common.fp32_model_dir(path) as fp32_dir:
         engines = Engines(path, fp32_dir, args.threads)
         result["runtime"] = {
-            "int8_batch_invariant": bool(getattr(engines.int8, "batch_invariant", False)),
+            "int8_one_per_call": bool(getattr(engines.int8, "one_per_call", False)),
             "int8_windows_per_call": engines.int8.batch_size,
             "fp32_windows_per_call": engines.fp32.batch_size, "hf_pipeline_batch_size": 32}
         for key, texts in (("batch_40_tokens", fixed), ("batch_length_mix", mix)):

@@ -1,9 +1,9 @@
 """Export to one ONNX graph (encoder + head, outputs `logits` and `probabilities`), int8
-dynamic quantization (per-channel), a parity check against PyTorch, and the manifest."""
+quantization (per-channel weights, per-token activations), a parity check against PyTorch,
+and the manifest."""
 
 from __future__ import annotations
 
-import logging
 import platform
 import shutil
 import warnings
@@ -18,6 +18,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from training.config import TrainConfig
 from training.data import Split
+from training.quantize import QUANTIZATION, quantize
 from triage.metrics import head_metrics
 from triage.models.manifest import MODEL_FILE, TOKENIZER_FILE, sha256_file, write_manifest
 from triage.textprep import prepare
@@ -53,19 +54,6 @@ def to_onnx(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Pa
                           "logits": {0: "batch"}, "probabilities": {0: "batch"}},
             opset_version=17, dynamo=False,
         )
-
-
-def quantize(fp32: Path, int8: Path) -> None:
-    """int8 dynamic quantization with per-channel weights (kept fidelity best in probes)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quiet = logging.getLogger()
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # onnxruntime logs a pre-processing hint at WARNING
-    try:
-        quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8)
-    finally:
-        quiet.setLevel(level)
 
 
 def onnx_logits(path: Path, tokenizer: PreTrainedTokenizerBase, texts: list[str],
@@ -167,7 +155,7 @@ def export_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
                       "max_chunks": config.max_chunks},
         "onnx": {"file": MODEL_FILE, "inputs": ["input_ids", "attention_mask"],
                  "outputs": ["logits", "probabilities"],
-                 "quantization": "int8-dynamic-per-channel" if config.quantize else "none",
+                 "quantization": QUANTIZATION if config.quantize else "none",
                  "fp32_file": "model-fp32.onnx"},
         "files": {MODEL_FILE: "", TOKENIZER_FILE: ""},
         "calibration": {"method": "platt", **calibration},

@@ -7,13 +7,14 @@ overlapping windows of `max_length` tokens whose scores are combined by taking t
 per head ("chunk-and-max": one angry paragraph in a long e-mail is enough). Nothing here
 imports torch.
 
-Batch invariance: a dynamically quantized (int8) graph quantizes each activation tensor
-with one scale computed over the whole call, so rows batched together would change each
-other's scores (measured on the default model and 400 dev messages: median 0.003, p99
-0.13, max 0.35 between batch sizes 1 and 8). A message's score must not depend on which
-other messages it was scored with, so for such models every window is run in a call of its
-own (`batch_invariant`); this costs about a quarter of the throughput. fp32 models batch
-freely (identical scores at any batch size).
+Batch invariance: a message's score must not depend on which other messages it was scored
+with. Models built now are quantized per token (`int8-per-token`: each token's activations
+get their own int8 scale, `training/export.py`), so a window's result depends on that
+window alone and windows batch freely, as in fp32. Models built before quantized each
+activation tensor with one scale per call (`int8-dynamic-per-channel`), so rows batched
+together changed each other's scores (median 0.003, p99 0.13, max 0.35 between batch sizes
+1 and 8 on 400 dev messages); such a model still runs every window in a call of its own
+(`one_per_call`), at about half the throughput: rebuild it to batch.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ class ScoringModel:
         self.manifest: Manifest = load_manifest(self.model_dir, verify_hashes=verify_hashes)
         self.heads = self.manifest.heads
         quantization = str(self.manifest.raw.get("onnx", {}).get("quantization", ""))
-        self.batch_invariant = quantization.startswith("int8-dynamic")
-        self.batch_size = 1 if self.batch_invariant else batch_size
+        self.one_per_call = quantization.startswith("int8-dynamic")
+        self.batch_size = 1 if self.one_per_call else batch_size
         self.tokenizer = self._load_tokenizer()
         self.session = self._load_session(threads)
         self._slots: contextlib.AbstractContextManager[object] = (
@@ -145,7 +146,7 @@ class ScoringModel:
         return windows, np.asarray(owners, dtype=np.int64)
 
     def _run(self, windows: list[Encoding]) -> np.ndarray:
-        lengths = np.array([sum(w.attention_mask) for w in windows])
+        lengths = np.array([len(w) for w in windows])  # no padding: every token is real
         order = np.argsort(lengths, kind="stable")
         result = np.empty((len(windows), len(self.heads)), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
