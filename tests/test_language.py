@@ -64,3 +64,46 @@ def test_language_model_is_loaded_once_when_many_threads_ask_first(
         idents = list(pool.map(lambda _: language._identifier(), range(8)))
     assert len(loads) == 1
     assert all(i is idents[0] for i in idents)
+
+
+def _verdict_always_asking_langid(gate: LanguageGate, text: str) -> tuple:
+    """The gate's rules with langid asked for every text (as before the shortcut)."""
+    from triage.language import _MARKS, _NOISE, _WORD, _identifier
+
+    words = _WORD.findall(_NOISE.sub(" ", text))
+    if not words:
+        return (False, None, "no_words")
+    marks = len(_MARKS.findall(text))
+    if marks > 3 and marks >= sum(len(w) for w in words):
+        return (False, None, "unreadable")
+    lang, prob = _identifier().classify(text)
+    known = gate._known_share(words)
+    if len(words) < 4:
+        if known == 0.0 and gate.known_words and lang != "en" and len("".join(words)) > 3:
+            return (False, lang, "unreadable")
+        return (True, "en" if lang == "en" else None, None)
+    if lang != "en" and prob >= gate.min_confidence and known < 0.85:
+        return (False, lang, f"language:{lang}")
+    if gate.known_words and known < 0.4:
+        return (False, lang, f"language:{lang}" if lang != "en" and prob >= 0.5 else "unreadable")
+    return (True, "en", None)
+
+
+def test_language_shortcut_gives_the_verdicts_langid_would(gate: LanguageGate) -> None:
+    """Messages whose words the vocabulary mostly knows skip langid; the verdict (scorable,
+    language, reason) is the one the full rules give, on every sample and on other
+    languages, mixed and short texts."""
+    import json
+    from pathlib import Path
+
+    parts = Path(__file__).resolve().parents[1] / "data" / "samples" / "parts"
+    texts = [json.loads(line)["text"] for path in sorted(parts.glob("*.jsonl"))[:6]
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += ["Hola, mi tarjeta no funciona desde ayer y nadie me responde",
+              "Bonjour, je voudrais annuler mon abonnement tout de suite s'il vous plaît",
+              "Meine Karte wurde gesperrt und niemand hilft mir", "ok thx", "asdf qwer zxcv uiop",
+              "My card is blocked, por favor ayúdame rápido", "wtf", "🙂🙂🙂", "1234 5678"]
+    for text in texts:
+        got = gate.check(text)
+        assert (got.scorable, got.language, got.reason) == \
+            _verdict_always_asking_langid(gate, text), text

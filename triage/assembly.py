@@ -10,16 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from triage.cases import Cases, utcnow
-from triage.priority import PolicyConfig
 from triage.scoring import Score, Scorer
 from triage.settings import Settings
-from triage.store import Database
+
+if TYPE_CHECKING:  # imported where used: `triage score --text` needs only the scorer
+    from triage.cases import Cases
+    from triage.priority import PolicyConfig
+    from triage.store import Database
 
 
 def build_store(settings: Settings, *, migrate: bool = False) -> Database:
     """The store at TRIAGE_DATABASE_URL (the SQLite file under TRIAGE_HOME by default)."""
+    from triage.store import Database
+
     db = Database(settings.resolved_database_url())
     if migrate:
         db.migrate()
@@ -28,12 +33,14 @@ def build_store(settings: Settings, *, migrate: bool = False) -> Database:
 
 def build_policy(settings: Settings) -> PolicyConfig:
     """The queue policy: the documented defaults overridden by TRIAGE_PRIORITY_POLICY."""
+    from triage.priority import PolicyConfig
+
     return PolicyConfig.from_dict(settings.priority_policy or {})
 
 
 def build_scorer(settings: Settings, *, model_dir: Path | None = None,
                  threads: int | None = None, batch_size: int | None = None,
-                 slots: int = 0) -> Scorer:
+                 slots: int = 0, preload: bool = True) -> Scorer:
     """The language gate and the model from `model_dir` (TRIAGE_MODEL_DIR by default).
 
     `threads` and `batch_size` override TRIAGE_THREADS and TRIAGE_BATCH_SIZE for one caller
@@ -43,7 +50,7 @@ def build_scorer(settings: Settings, *, model_dir: Path | None = None,
         model_dir or settings.resolved_model_dir(),
         threads=settings.threads if threads is None else threads,
         batch_size=batch_size or settings.batch_size,
-        max_chars=settings.max_text_chars, slots=slots)
+        max_chars=settings.max_text_chars, slots=slots, preload=preload)
 
 
 def build_cases(settings: Settings, db: Database, scorer: Scorer, *,
@@ -51,6 +58,8 @@ def build_cases(settings: Settings, db: Database, scorer: Scorer, *,
                 clock: Callable[[], datetime] | None = None,
                 on_score: Callable[[Score], None] | None = None) -> Cases:
     """Every state change of a case, on `db`, scored by `scorer`, placed by the policy."""
+    from triage.cases import Cases, utcnow
+
     return Cases(db, scorer, policy=policy or build_policy(settings),
                  lease_seconds=settings.lease_seconds, explain_top=settings.explain_top,
                  review_seconds=settings.review_seconds, clock=clock or utcnow,

@@ -37,7 +37,7 @@ class Readability:
     scorable: bool
     language: str | None
     reason: str | None = None
-    confidence: float = 0.0
+    confidence: float = 0.0  # of the verdict: langid's probability, or the known-word share
 
 
 _IDENTIFIER: Any = None
@@ -69,12 +69,15 @@ class LanguageGate:
         known_words: lower-cased words the model's vocabulary knows whole; with it the gate
             also catches gibberish and non-English text that langid is unsure about.
         min_confidence: langid probability above which a non-English verdict is trusted.
+        preload: load langid's model now (else on the first message that needs it).
     """
 
-    def __init__(self, known_words: frozenset[str] | None = None, min_confidence: float = 0.9):
+    def __init__(self, known_words: frozenset[str] | None = None, min_confidence: float = 0.9,
+                 *, preload: bool = True):
         self.known_words = known_words or frozenset()
         self.min_confidence = min_confidence
-        _identifier()  # load now, at startup, not on the first request
+        if preload:  # a server loads it at startup, not on its first request; `triage score
+            _identifier()  # --text` loads it only if the message needs it
 
     def check(self, text: str) -> Readability:
         words = _WORD.findall(_NOISE.sub(" ", text))
@@ -83,8 +86,12 @@ class LanguageGate:
         marks = len(_MARKS.findall(text))
         if marks > 3 and marks >= sum(len(w) for w in words):
             return Readability(False, None, "unreadable", 1.0)
-        lang, prob = _identifier().classify(text)
         known = self._known_share(words)
+        if len(words) >= 4 and known >= 0.85:
+            # langid cannot change this verdict (below, a non-English guess needs known <
+            # 0.85), so it is not asked: most messages stop here, at a fraction of its cost
+            return Readability(True, "en", None, known)
+        lang, prob = _identifier().classify(text)
         if len(words) < 4:
             if known == 0.0 and self.known_words and lang != "en" and len("".join(words)) > 3:
                 return Readability(False, lang, "unreadable", 1 - known)

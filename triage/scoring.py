@@ -83,23 +83,26 @@ class Scorer:
         model: a loaded model (ScoringModel, or a test double through the same interface).
         gate: the language gate; by default one built from the model's vocabulary.
         max_chars: messages longer than this raise TextTooLong.
+        preload: load the gate's language model now (a server), not on first need (a
+            one-off `triage score --text`).
     """
 
     def __init__(self, model: Model, gate: LanguageGate | None = None,
-                 max_chars: int = 20_000) -> None:
+                 max_chars: int = 20_000, *, preload: bool = True) -> None:
         self.model = model
-        self.gate = gate or _gate_for(model)
+        self.gate = gate or _gate_for(model, preload)
         self.max_chars = max_chars
         self._halves = callable(getattr(model, "encode", None)) and \
             callable(getattr(model, "score_encoded", None))
 
     @classmethod
     def from_dir(cls, model_dir: str | Path, *, threads: int = 0, batch_size: int = 32,
-                 max_chars: int = 20_000, slots: int = 0) -> Scorer:
+                 max_chars: int = 20_000, slots: int = 0, preload: bool = True) -> Scorer:
         from triage.models.runtime import ScoringModel
 
         return cls(ScoringModel(model_dir, threads=threads, batch_size=batch_size,
-                                slots=slots, max_chars=max_chars), max_chars=max_chars)
+                                slots=slots, max_chars=max_chars), max_chars=max_chars,
+                   preload=preload)
 
     @property
     def version(self) -> str:
@@ -175,8 +178,8 @@ class Scorer:
             len(encoded.readable), len(self.heads))
 
 
-def _gate_for(model: Model) -> LanguageGate:
+def _gate_for(model: Model, preload: bool = True) -> LanguageGate:
     tokenizer = getattr(model, "tokenizer", None)
     if tokenizer is None:
-        return LanguageGate()
-    return LanguageGate(vocabulary_words(tokenizer.get_vocab()))
+        return LanguageGate(preload=preload)
+    return LanguageGate(vocabulary_words(tokenizer.get_vocab()), preload=preload)

@@ -126,7 +126,8 @@ def score_cmd(
 def _score_text(text: str, explain: bool, model_dir: Path, threads: int, size: int) -> None:
     from triage.assembly import build_scorer
 
-    scorer = build_scorer(settings(), model_dir=model_dir, threads=threads, batch_size=size)
+    scorer = build_scorer(settings(), model_dir=model_dir, threads=threads, batch_size=size,
+                          preload=False)
     emit(scorer.score_one(text, explain_top=3 if explain else 0).as_dict())
 
 
