@@ -168,3 +168,37 @@ def test_textprep_cue_words_cover_every_person_cue() -> None:
         match = _PERSON_CUE.search(text)
         assert match, text
         assert any(cue in match.group(0).lower() for cue in _CUE_WORDS), text
+
+
+def test_textprep_cheap_tests_change_nothing() -> None:
+    """`mask_identity` skips an expression when the text lacks a word it needs; on every
+    sample, and on texts built to hit each expression (and the letters that match ASCII only
+    under IGNORECASE), the result is what running every expression gives."""
+    import json
+    from pathlib import Path
+
+    from triage.textprep import mask_identity, mask_identity_unfiltered
+
+    parts = Path(__file__).resolve().parents[1] / "data" / "samples" / "parts"
+    texts = [json.loads(line)["text"] for path in sorted(parts.glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += ["THIS IS Wei Zhang, writing FROM Lagos", "Hi, Tendai here.", "Kind regards,\nAna Lima",
+              "thanks, Ravi", "Cheers, Tom!", "- Femi\n- Ola", "call me (Ewa Nowak)",
+              "I'm in Glasgow", "Ms Okafor called", "spoke to Kofi Mensah", "Mr. Tan here",
+              "thiſ is Wei Zhang", "Kind regardſ, Ana", "writing from Kraków", "I am in Lima now",
+              "Best wishes, Liang", "my name's Aroha Ngata", "YOURS TRULY, BOB", "based in Ohio"]
+    assert len(texts) > 10_000
+    for text in texts:
+        assert mask_identity(text) == mask_identity_unfiltered(text), text
+
+
+@pytest.mark.parametrize(("text", "prepared"), [
+    ("Can you ask Zixuan Ouyang to call me back?", "Can you ask [name] to call me back?"),
+    ("I already sent it to Chidera last week.", "I already sent it to [name] last week."),
+    ("Dae-ho Seok and I both have this problem.", "[name] and I both have this problem."),
+    ("On Monday I wrote in English, thx.", "On Monday I wrote in English, thx."),
+    ("Thanks. Please Help, my Account is LOCKED", "Thanks. Please Help, my Account is LOCKED"),
+    ("Follow-up: still nothing.", "Follow-up: still nothing."),
+])
+def test_textprep_masks_names_on_no_list_by_their_shape(text: str, prepared: str) -> None:
+    assert prepare(text) == prepared

@@ -7,10 +7,12 @@ informal markers). Treating customers equally means no copy may move any head by
 the tolerance (0.05). Each kind is reported on its own (`ParityReport.by_kind`).
 
 Two name pools: `NAMES` are in the shipped name list (`triage/data/names.txt`), so they
-measure the masking itself; `HELD_OUT_NAMES` are deliberately not in it (the script that
+measure the masking by list; `HELD_OUT_NAMES` are deliberately not in it (the script that
 builds the list leaves them out, and a test checks it), so the `name_uncued_held_out` kind
-measures what happens to a customer whose name the list does not know: how far the model
-itself, not the mask, treats names alike.
+measures what happens to a customer whose name no list knows: text preparation still masks
+a capitalised word that is no ordinary word (`triage/data/words.txt`, which knows nothing
+of these names), and the model has to treat alike whatever is left (a held-out name
+opening a sentence on its own, a part that is also an English word, such as "Situ").
 """
 
 from __future__ import annotations
