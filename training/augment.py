@@ -38,12 +38,57 @@ _SPELLING = [("color", "colour"), ("center", "centre"), ("canceled", "cancelled"
 _DIALECT = [(r"\byou all\b", "y'all"), (r"\bgoing to\b", "gonna"), (r"\bwant to\b", "wanna"),
             (r"\bisn't it\b", "innit"), (r"\bmy friend\b", "my mate"), (r"\bdo not\b", "don't"),
             (r"\bI am\b", "I'm"), (r"\bhave got\b", "have gotten"), (r"\bvery\b", "real"),
-            (r"\bthank you\b", "ta"), (r"\bplease\b", "pls"), (r"\bthe\b", "da")]
+            (r"\bthank you\b", "ta"), (r"\bplease\b", "pls"), (r"\bthe\b", "da"),
+            # informal English from many places: the same complaint, another voice
+            (r"\baren't\b", "ain't"), (r"\bhaven't\b", "ain't"), (r"\bgot to\b", "gotta"),
+            (r"\bdon't know\b", "dunno"), (r"\bbecause\b", "cuz"), (r"\bsomething\b", "summat"),
+            (r"\bnothing\b", "nuthin"), (r"\byes\b", "yep"), (r"\bfriends\b", "mates"),
+            (r"\bsorry\b", "soz"), (r"\bright now\b", "rn"), (r"\bI was\b", "I were"),
+            (r"\bthem\b", "dem"), (r"\bvery\b", "well"), (r"\bnow\b", "now now"),
+            (r"\byou\b", "u"), (r"\bare\b", "r"), (r"\bkind of\b", "kinda"),
+            (r"\bisn't\b", "is not"), (r"\bmother\b", "mam"),
+            (r"\bchildren\b", "kiddos"), (r"\bthanks\b", "thanx")]
+
+
+# Syllables from many languages' names, put together at random: names nobody's list holds,
+# so text preparation leaves them in the text (it masks only listed names or names after a
+# cue) and the model learns that an unknown name it does read moves no score.
+_ONSETS = ["", "", "b", "ch", "d", "dz", "f", "g", "gh", "h", "j", "k", "kh", "kw", "l", "m",
+           "mb", "n", "nd", "ng", "ny", "p", "q", "r", "s", "sh", "t", "th", "ts", "v", "w",
+           "x", "y", "z", "zh"]
+_VOWELS = ["a", "e", "i", "o", "u", "a", "e", "i", "o", "u", "ai", "ao", "ei", "ia", "ie",
+           "io", "ou", "ua", "ue", "uo", "aa", "ee", "oo"]
+_CODAS = ["", "", "", "", "n", "ng", "r", "l", "s", "k", "m", "t", "sh", "h"]
+
+
+def invented_name(rng: random.Random, parts: int = 2) -> str:
+    """A name made of random syllables ("Tsiao Mbelukar"), none of them on the masked lists."""
+    from triage.textprep import names, places
+
+    known = names() | places()
+    words = []
+    while len(words) < parts:
+        word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
+                       for _ in range(rng.choice((1, 2, 2, 3))))
+        word = word.capitalize()
+        if len(word) >= 3 and word not in known and word.lower() not in _COMMON:
+            words.append(word if rng.random() > 0.08 else f"{word}-{invented_name(rng, 1)}")
+    return " ".join(words)
+
+
+# a few ordinary words the syllables could spell: never used as invented names
+_COMMON = frozenset("""and are bad ban bin bun can cat dog den fun gun hat hen her him his hot
+man men not now one our out pan pen pin pun run sun tan ten the tin too two was way who why
+yes you he she it we they them this that kill hate shit""".split())
 
 
 def _identity(rng: random.Random) -> dict[str, str]:
-    first = rng.choice(FIRST)
-    return {"first": first, "full": f"{first} {rng.choice(LAST)}", "place": rng.choice(PLACES)}
+    if rng.random() < 0.5:
+        first, full = rng.choice(FIRST), f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    else:
+        full = invented_name(rng, rng.choice((1, 2, 2, 3)))
+        first = full.split()[0]
+    return {"first": first, "full": full, "place": rng.choice(PLACES)}
 
 
 def with_identity(text: str, rng: random.Random) -> str:
@@ -61,7 +106,15 @@ _MENTIONS = ["The account holder is {full}.", "I'm asking on behalf of {full}.",
              "My partner {first} set this up for us.", "Our office is in {place}.",
              "I'm originally from {place}.", "I usually go to the {place} branch.",
              "{full} is the name on the booking.", "We live near {place}.",
-             "The card is registered to {full}.", "I was in {place} at the time."]
+             "The card is registered to {full}.", "I was in {place} at the time.",
+             # no cue word: the name stands where any noun could
+             "{full} told me the same thing happened last month.", "I'll forward this to {first}.",
+             "{first} can confirm all of it.", "Copying {full} on this.",
+             "Please keep {first} in the loop.", "{first} from accounts asked me to write in.",
+             "It is the same problem {full} reported.", "Ask {first} if you need the receipts.",
+             "{full} and I share the account.", "{first} thinks it is the router.",
+             "Same for {first} and {full}.", "{first} is picking it up on Monday.",
+             "{first} reckons it's a billing error.", "Cc {full}.", "{first} says hi."]
 
 
 def with_mention(text: str, rng: random.Random) -> str:
