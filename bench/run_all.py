@@ -1,6 +1,7 @@
 """Run every benchmark, one after another, each in its own process; results under docs/bench/.
 
-Order: scoring, http (bench/http_load.py), queue (bench/queue_claims.py), scaling (reads
+Order: scoring, batch_speed (`triage score` vs a transformers pipeline, whole processes),
+int8_fidelity (fp32 vs int8 per call vs per token), http (bench/http_load.py), queue (bench/queue_claims.py), scaling (reads
 http.json for the server's memory and runs a 1M-row re-score through bench/backlog.py), backlog (the batch helper's 100k-row local vs Ray
 run), quality, retrain. A failing benchmark is recorded and the next one still runs.
 
@@ -24,7 +25,8 @@ from typing import Any
 
 from bench import common
 
-ORDER = ("scoring", "http", "queue", "scaling", "backlog", "quality", "retrain")
+ORDER = ("scoring", "batch_speed", "int8_fidelity", "http", "queue", "scaling", "backlog",
+         "quality", "retrain")
 # A benchmark's script, where its file name differs from its name (and its results' name).
 SCRIPTS = {"http": "http_load", "queue": "queue_claims"}
 
