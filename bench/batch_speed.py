@@ -8,7 +8,8 @@ to exit, interleaved over `--rounds` rounds (median reported):
 - `pipeline`: a plain Hugging Face text-classification pipeline on torch, loading the model
   directory's own checkpoint (`hf/`), batch 32, truncation at 128 tokens, `--threads` torch
   threads; reads the JSONL, writes one JSON line of scores per row.
-- `triage`: `triage score FILE -o OUT --threads N` (the local batch engine, as a user runs it).
+- `triage`: `triage score FILE -o OUT`, as a user runs it (the local batch engine with its
+  defaults: one single-threaded inference worker per core).
 
 Also `triage score --text "..."` from start to answer (median of `--text-runs` runs), and
 the outputs compared: the pipeline's probabilities are uncalibrated, so the comparison is
@@ -113,8 +114,7 @@ def main() -> None:
                     [sys.executable, __file__, PIPELINE_WORKER, str(model), str(src),
                      str(outs["pipeline"]), str(args.threads)], env),
                 "triage": lambda src=src, outs=outs: _timed(_triage(
-                    "score", str(src), "-o", str(outs["triage"]), "--threads",
-                    str(args.threads)), env),
+                    "score", str(src), "-o", str(outs["triage"])), env),
             }
             common.log(f"{name}: {args.rounds} interleaved rounds of {list(engines)}")
             times = common.interleave(engines, args.rounds, warmup=0)
