@@ -19,7 +19,7 @@ Deliberate choices (documented in docs/model-card.md):
   name from a list of countries, US states and cities of 15,000 people or more (GeoNames,
   `triage/data/places.txt`, minus names that are ordinary words in our samples) becomes
   `[place]`. A name on no list is still caught by its shape: a capitalised word that is no
-  ordinary word (about 98,000 in `triage/data/words.txt`: SCOWL's English word list and the
+  ordinary word (about 70,000 in `triage/data/words.txt`: SCOWL's English word list and the
   lower-case words of our samples) and no known place counts as a known name ("Zixuan
   Ouyang says" -> "[name] says"; "Monday", "Thanks", "Netflix" stay). What is left (such a
   name opening a sentence on its own, a name part that is also an English word) the parity
