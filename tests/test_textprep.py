@@ -177,7 +177,21 @@ def test_textprep_cheap_tests_change_nothing() -> None:
     import json
     from pathlib import Path
 
-    from triage.textprep import mask_identity, mask_identity_unfiltered
+    from triage import textprep as tp
+    from triage.textprep import mask_identity
+
+    def mask_identity_unfiltered(text: str) -> str:  # every expression on every text
+        text = tp._INTRO.sub(lambda m: m.group(1) + "[name]", text)
+        text = tp._HERE.sub(lambda m: m.group(1) + "[name]" + m.group(3), text)
+        text = tp._SIGNOFF.sub(lambda m: m.group(1) + "[name]" + (
+            "\n[signature]" if m.group(3).strip() else ""), text)
+        text = tp._INLINE_SIGNOFF.sub(lambda m: m.group(1) + "[name]" + m.group(3), text)
+        text = tp._DASH_SIGNOFF.sub(lambda m: m.group(1) + "[name]", text)
+        text = tp._PAREN_NAME.sub("([name])", text)
+        text = tp._PLACE.sub(lambda m: m.group(1) + m.group(2) + "[place]", text)
+        text = tp._PERSON_CUE.sub(lambda m: m.group(1) + "[name]", text)
+        text = tp._TITLE.sub("[name]", text)
+        return tp._TITLE_RUN.sub(tp._mask_run, text)
 
     parts = Path(__file__).resolve().parents[1] / "data" / "samples" / "parts"
     texts = [json.loads(line)["text"] for path in sorted(parts.glob("*.jsonl"))
