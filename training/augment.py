@@ -65,13 +65,14 @@ def invented_name(rng: random.Random, parts: int = 2) -> str:
     """A name made of random syllables ("Tsiao Mbelukar"), none of them on the masked lists."""
     from triage.textprep import names, places
 
-    known = names() | places()
+    listed, located = names(), places()  # looked up, not merged: this runs per message
     words = []
     while len(words) < parts:
         word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
                        for _ in range(rng.choice((1, 2, 2, 3))))
         word = word.capitalize()
-        if len(word) >= 3 and word not in known and word.lower() not in _COMMON:
+        if len(word) >= 3 and word not in listed and word not in located \
+                and word.lower() not in _COMMON:
             words.append(word if rng.random() > 0.08 else f"{word}-{invented_name(rng, 1)}")
     return " ".join(words)
 
