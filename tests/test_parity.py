@@ -13,7 +13,7 @@ from triage.textprep import names, prepare
 
 HEADS = ("frustration", "churn_risk", "urgency")
 KINDS = {"name", "place", "name_in_text", "place_in_text", "name_uncued",
-         "name_uncued_held_out", "spelling", "spelling_sentence", "dialect"}
+         "name_uncued_held_out", "spelling", "spelling_sentence", "dialect", "dialect_held_out"}
 
 
 def test_parity_counterfactuals_change_only_identity() -> None:
@@ -22,8 +22,8 @@ def test_parity_counterfactuals_change_only_identity() -> None:
     spelling = [v for k, v in variants if k == "spelling"]
     assert spelling == ["I want to cancel, the color is wrong",
                         "I want to cancel, the colour is wrong"]
-    assert all("I want to cancel, the color is wrong" in v for _, v in variants if _ != "spelling"
-               and _ != "dialect")
+    assert all("I want to cancel, the color is wrong" in v for _, v in variants
+               if _ not in ("spelling", "dialect", "dialect_held_out"))
 
 
 def test_parity_name_pools_cover_many_cultures_and_hold_some_out() -> None:
@@ -37,17 +37,17 @@ def test_parity_name_pools_cover_many_cultures_and_hold_some_out() -> None:
 def test_parity_listed_names_are_masked_and_most_held_out_names_too() -> None:
     """Listed names are masked by the list; held-out names, on no list we ship, by their
     shape: a capitalised word that is no ordinary word (`words.txt`) and no place. Where a
-    part of a held-out name is an ordinary word ("Situ", "Lieu") it stays in the text."""
+    part of a held-out name is a dictionary word that our customers never write ("Situ",
+    "Lieu"), it is read as the rest of the name."""
     text = "The app crashed again."
     held_out = [v for k, v in counterfactuals(text) if k == "name_uncued_held_out"]
     for kind, variant in counterfactuals(text):
         if kind == "name_uncued":
             assert "[name]" in prepare(variant)
-    masked = [v for v in held_out if "[name]" in prepare(v)]
-    assert len(masked) >= len(held_out) - 2
+    assert all("[name]" in prepare(v) for v in held_out)
     fully = [v for v in held_out if not any(w in prepare(v) for n in HELD_OUT_NAMES
                                             for w in n.split())]
-    assert len(fully) >= len(held_out) - 2
+    assert len(fully) == len(held_out)
 
 
 def test_parity_places_use_one_frame_per_message_and_many_frames_overall() -> None:
@@ -76,6 +76,18 @@ def test_parity_dialect_adds_informal_markers() -> None:
     (informal,) = (v for k, v in counterfactuals("I am going to leave because it is very slow, "
                                                     "I don't know why") if k == "dialect")
     assert informal == "I am gonna leave cos it is proper slow, I dunno why"
+    assert prepare(informal) == "I am going to leave because it is proper slow, I don't know why"
+
+
+def test_parity_held_out_dialect_is_not_normalised() -> None:
+    from triage.parity import DIALECT_HELD_OUT
+    from triage.textprep import INFORMAL
+
+    (variant,) = (v for k, v in counterfactuals("I think it's very slow and you took a lot "
+                                                 "of money") if k == "dialect_held_out")
+    assert variant == "I reckon tis well slow and ye took loads of dosh"
+    assert prepare(variant) == variant
+    assert not {w for _, repl in DIALECT_HELD_OUT for w in repl.lower().split()} & set(INFORMAL)
 
 
 def test_parity_check_reports_each_kind() -> None:

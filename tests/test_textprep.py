@@ -210,9 +210,61 @@ def test_textprep_cheap_tests_change_nothing() -> None:
     ("Can you ask Zixuan Ouyang to call me back?", "Can you ask [name] to call me back?"),
     ("I already sent it to Chidera last week.", "I already sent it to [name] last week."),
     ("Dae-ho Seok and I both have this problem.", "[name] and I both have this problem."),
-    ("On Monday I wrote in English, thx.", "On Monday I wrote in English, thx."),
+    ("On Monday I wrote in English, thx.", "On Monday I wrote in English, thanks."),
     ("Thanks. Please Help, my Account is LOCKED", "Thanks. Please Help, my Account is LOCKED"),
     ("Follow-up: still nothing.", "Follow-up: still nothing."),
 ])
 def test_textprep_masks_names_on_no_list_by_their_shape(text: str, prepared: str) -> None:
     assert prepare(text) == prepared
+
+
+@pytest.mark.parametrize(("text", "prepared"), [
+    ("Can you ask Yifei Situ to call me back?", "Can you ask [name] to call me back?"),
+    ("Thuan Lieu says the same happened to them.", "[name] says the same happened to them."),
+    ("Wei Zhang Refund team said no", "[name] Refund team said no"),
+    ("I told Wei Zhang Yesterday", "I told [name] Yesterday"),
+    ("Priya Support told me", "Priya Support told me"),  # one name opening a sentence stays
+    ("In Situ testing is what we do.", "In Situ testing is what we do."),  # no name before
+])
+def test_textprep_reads_a_rare_word_after_a_name_as_the_rest_of_it(text: str,
+                                                                   prepared: str) -> None:
+    assert prepare(text) == prepared
+
+
+def test_textprep_support_words_are_words_customers_write() -> None:
+    from triage.textprep import support_words, words
+
+    common = support_words()
+    assert {"refund", "support", "team", "account", "yesterday", "card"} <= common
+    assert not {"situ", "lieu"} & common
+    assert common <= words() | {w for w in common if "'" in w}
+
+
+@pytest.mark.parametrize(("text", "prepared"), [
+    ("I'm gonna cancel, y'all ain't fixing it cos nobody cares",
+     "I'm going to cancel, you all isn't fixing it because nobody cares"),
+    ("Cheers mate, pls sort it, innit", "Thanks friend, please sort it, isn't it"),
+    ("GONNA LEAVE. Dunno why I stayed", "GOING TO LEAVE. Don't know why I stayed"),
+    ("Y’all lost the kids tickets", "You all lost the children tickets"),
+    ("the cost of the cosmos kidswear mated cheersful", "the cost of the cosmos kidswear "
+                                                         "mated cheersful"),
+])
+def test_textprep_normalises_informal_forms_keeping_case(text: str, prepared: str) -> None:
+    assert prepare(text) == prepared
+
+
+def test_textprep_informal_cheap_test_changes_nothing() -> None:
+    import json
+    from pathlib import Path
+
+    from triage import textprep as tp
+
+    parts = Path(__file__).resolve().parents[1] / "data" / "samples" / "parts"
+    texts = [json.loads(line)["text"] for path in sorted(parts.glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    changed = 0
+    for text in texts + ["AIN’T", "Y'ALL", "ya'll gonna"]:
+        full = tp._INFORMAL.sub(tp._standard, text)
+        assert tp.normalise_informal(text) == full, text
+        changed += full != text
+    assert changed > 50  # the samples do use these forms

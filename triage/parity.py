@@ -80,6 +80,13 @@ _DIALECT = [(r"\byou all\b", "y'all"), (r"\bgoing to\b", "gonna"), (r"\bwant to\
             (r"\bdon't know\b", "dunno"), (r"\bbecause\b", "cos"), (r"\bisn't\b", "ain't"),
             (r"\byes\b", "yeah"), (r"\bthanks\b", "cheers"), (r"\bplease\b", "pls"),
             (r"\bvery\b", "proper"), (r"\bchildren\b", "kids"), (r"\bnothing\b", "nothin")]
+# dialect forms that text preparation does not normalise (`triage.textprep.INFORMAL` holds
+# none of them, a test checks it): the model has to read these alike by itself
+DIALECT_HELD_OUT = [(r"\bI think\b", "I reckon"), (r"\ba lot of\b", "loads of"),
+                    (r"\bgoing to\b", "fixing to"), (r"\blittle\b", "wee"),
+                    (r"\bfriends\b", "pals"), (r"\bchildren\b", "bairns"),
+                    (r"\bvery\b", "well"), (r"\bmoney\b", "dosh"),
+                    (r"\bit's\b", "tis"), (r"\byou\b", "ye")]
 
 # kinds compared among their own copies (spread over names, say), not with the original
 GROUPED = ("name", "place", "name_in_text", "place_in_text", "name_uncued",
@@ -117,7 +124,8 @@ def counterfactuals(text: str) -> list[tuple[str, str]]:
     inside a sentence with nothing around it that says it is a name (names in the shipped
     list, and names deliberately not in it); `spelling` swaps US and UK spellings inside the
     text, `spelling_sentence` appends one sentence in either system; `dialect` adds informal
-    markers.
+    markers (most of which text preparation normalises) and `dialect_held_out` others that
+    it does not (the model alone must read them alike).
     """
     out = [("name", f"Hi, this is {n}. {text}\n\nThanks,\n{n.split()[0]}") for n in NAMES]
     out += [("place", f"{text}\n\n(writing from {p})") for p in PLACES]
@@ -135,6 +143,10 @@ def counterfactuals(text: str) -> list[tuple[str, str]]:
     for pattern, repl in _DIALECT:
         informal = re.sub(pattern, repl, informal, flags=re.IGNORECASE)
     out.append(("dialect", informal))
+    held_out = text
+    for pattern, repl in DIALECT_HELD_OUT:
+        held_out = re.sub(pattern, repl, held_out, flags=re.IGNORECASE)
+    out.append(("dialect_held_out", held_out))
     return out
 
 

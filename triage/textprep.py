@@ -24,9 +24,16 @@ Deliberate choices (documented in docs/model-card.md):
   Ouyang says" -> "[name] says"; "Monday", "Thanks", "Netflix" stay). What is left (such a
   name opening a sentence on its own, a name part that is also an English word) the parity
   check in `triage eval` measures, with names held out of every list.
+  A capitalised word right after a name that our customers never write in lower case
+  ("Situ", "Lieu": ordinary words in a dictionary, but not in `support_words.txt`, the
+  lower-case words of our samples) is read as the rest of that name.
 - British spellings become American ones ("colour" -> "color", "Cancelled" -> "Canceled",
   "mum" -> "mom"; about 1,600 pairs, `triage/data/spelling.txt`), keeping the case, so
-  spelling cannot move a score.
+  spelling cannot move a score. Common informal and dialect contractions become their
+  standard forms the same way ("gonna" -> "going to", "y'all" -> "you all", "ain't" ->
+  "isn't", "innit" -> "isn't it", "cos" -> "because", "pls" -> "please": `INFORMAL`), so
+  dialect cannot either; words that carry tone as well as dialect ("yeah", "proper",
+  "reckon") are left to the model, and the parity check measures them.
 - HTML entities are unescaped, runs of whitespace collapsed, and the text is capped at
   `max_chars` characters (head and tail kept) so a 1 MB paste cannot stall a worker.
 """
@@ -80,6 +87,24 @@ _NAME_JOINERS = frozenset({"van", "von", "de", "der", "den", "da", "do", "dos", 
                            "la", "le", "al", "el", "bin", "y"})
 _POSSESSIVE = re.compile(r"(['’]s|[.])$")
 _LOWER_WORD = re.compile(r"[a-z]+")
+# informal and dialect forms -> standard forms (meaning kept; tone words are not here)
+INFORMAL = {
+    "y'all": "you all", "ya'll": "you all", "gonna": "going to", "wanna": "want to",
+    "gotta": "have to", "hafta": "have to", "gimme": "give me", "lemme": "let me",
+    "kinda": "kind of", "sorta": "sort of", "lotta": "lot of", "outta": "out of",
+    "dunno": "don't know", "innit": "isn't it", "ain't": "isn't", "aint": "isn't",
+    "cos": "because", "coz": "because", "cuz": "because", "bcos": "because",
+    "pls": "please", "plz": "please", "thx": "thanks", "tho": "though",
+    "nothin": "nothing", "nuthin": "nothing", "somethin": "something",
+    "shoulda": "should have", "coulda": "could have", "woulda": "would have",
+    "tryna": "trying to", "finna": "about to", "cheers": "thanks", "mate": "friend",
+    "mates": "friends", "kids": "children", "youse": "you", "yous": "you",
+}
+_INFORMAL = re.compile(
+    r"(?<![\w'’])(" + "|".join(sorted((re.escape(k).replace("'", "['’]") for k in INFORMAL),
+                                       key=len, reverse=True)) + r")(?![\w'’])",
+    re.IGNORECASE)
+_INFORMAL_FIRST = frozenset(_LOWER_WORD.match(k).group(0) for k in INFORMAL)  # type: ignore[union-attr]
 _SPELT = re.compile(r"[A-Za-z]+")
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n{3,}")
@@ -135,6 +160,13 @@ def words() -> frozenset[str]:
     """Ordinary words, lower case (`words.txt`): a capitalised word not among them, nor a
     known name or place, is taken for a name."""
     return frozenset(_word_list("words.txt"))
+
+
+@cache
+def support_words() -> frozenset[str]:
+    """Words our customers write in lower case (`support_words.txt`): a capitalised word
+    after a name that is none of these is read as part of the name ("Yifei Situ")."""
+    return frozenset(_word_list("support_words.txt"))
 
 
 @cache
@@ -201,12 +233,22 @@ def _places_in(words: list[str]) -> list[str]:
     return out
 
 
+def _rest_of_name(word: str) -> bool:
+    """A capitalised word that may follow a name as its last part: written like a name, no
+    known place, and no word our customers write in lower case ("Situ", not "Refund")."""
+    core = _split(word)[0]
+    return (_NAME_SHAPE.fullmatch(core) is not None and core not in places()
+            and core.lower() not in support_words())
+
+
 def _name_end(words: list[str], i: int) -> tuple[int, bool]:
     """Where the run of names starting at `i` ends (it ends with its sentence), and whether
     it holds a known name that is not also an English word."""
     j, sure = i, False
     while j < len(words):
         kind = _name_kind(words[j])
+        if not kind and sure and _rest_of_name(words[j]):
+            kind = 1
         if not kind and not (j > i and words[j] in _NAME_JOINERS and j + 1 < len(words)
                              and _name_kind(words[j + 1])):
             break
@@ -323,12 +365,28 @@ def normalise_spelling(text: str) -> str:
     return _SPELT.sub(_respell, text)
 
 
+def _standard(match: re.Match[str]) -> str:
+    word = match.group(0)
+    standard = INFORMAL[word.lower().replace("’", "'")]
+    if word.isupper() and len(word) > 1:
+        return standard.upper()
+    return standard[0].upper() + standard[1:] if word[0].isupper() else standard
+
+
+def normalise_informal(text: str) -> str:
+    """Informal and dialect forms (`INFORMAL`) replaced by their standard forms, keeping
+    the first letter's case ("Gonna" -> "Going to", "AIN'T" -> "ISN'T")."""
+    if _INFORMAL_FIRST.isdisjoint(_LOWER_WORD.findall(text.lower())):
+        return text
+    return _INFORMAL.sub(_standard, text)
+
+
 def prepare(text: str, max_chars: int = 20_000) -> str:
-    """The text the model reads: unescaped, de-quoted, identity-masked, one spelling,
-    whitespace normalised, capped."""
+    """The text the model reads: unescaped, de-quoted, identity-masked, one spelling and
+    register, whitespace normalised, capped."""
     text = html.unescape(text)
     text = strip_quoted(text)
-    text = normalise_spelling(mask_identity(text))
+    text = normalise_informal(normalise_spelling(mask_identity(text)))
     text = _WS.sub(" ", text)
     text = _BLANKS.sub("\n\n", text)
     return cap(text.strip(), max_chars)
