@@ -25,6 +25,11 @@ class TrainConfig:
     the same labels, plus that weight times the mean squared difference between the two
     copies' probabilities: the model is taught directly that those details must not move
     a score.
+
+    `teacher` names a soft-label file (`training/teacher.py`: a stronger encoder's
+    out-of-fold probabilities for the training rows); the loss then becomes
+    (1 - `distill_weight`) x the label loss + `distill_weight` x the cross-entropy against
+    the teacher's probabilities, on the rows the file covers (matched by id and text).
     """
 
     base_model: str = "minilm"
@@ -42,6 +47,8 @@ class TrainConfig:
     heldout_fraction: float = 0.15
     augment_share: float = 0.5
     consistency_weight: float = 0.0
+    teacher: str | None = None
+    distill_weight: float = 0.5
     contrastive_epochs: int = 0
     contrastive_pairs: int = 4000
     max_steps: int | None = None

@@ -115,12 +115,14 @@ def split_of(record: Record, val_fraction: float, heldout_fraction: float) -> st
 @dataclass
 class Split:
     """Rows of one split, as texts and a label matrix (NaN where a label is missing), with
-    one column per head of `heads`."""
+    one column per head of `heads`; `soft` holds a teacher's probabilities in the same shape
+    where distillation has them (`training.teacher`), else None."""
 
     texts: list[str]
     labels: np.ndarray
     records: list[Record]
     heads: tuple[str, ...]
+    soft: np.ndarray | None = None
 
     @classmethod
     def of(cls, records: Sequence[Record], heads: Sequence[str]) -> Split:

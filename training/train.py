@@ -10,6 +10,7 @@ manifest and a report comparing with the current model.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -53,7 +54,8 @@ def seed_everything(seed: int) -> None:
 
 def batches(split: Split, tokenizer: PreTrainedTokenizerBase, size: int, max_length: int,
             *, shuffle: bool, rng: random.Random | None = None):  # type: ignore[no-untyped-def]
-    """Tokenized mini-batches with dynamic padding; labels NaN where missing.
+    """Tokenized mini-batches with dynamic padding; labels NaN where missing; the
+    teacher's probabilities for the same rows (NaN where it has none), or None.
 
     When shuffling, rows are shuffled, then sorted by length inside pools of 50 batches and
     the batches shuffled again: little padding, yet every epoch sees a new order.
@@ -72,7 +74,9 @@ def batches(split: Split, tokenizer: PreTrainedTokenizerBase, size: int, max_len
         texts = [split.texts[i] for i in idx]
         enc = tokenizer([prepare(t) for t in texts], padding=True, truncation=True,
                         max_length=max_length, return_tensors="pt")
-        yield enc["input_ids"], enc["attention_mask"], torch.from_numpy(split.labels[idx]), texts
+        soft = None if split.soft is None else torch.from_numpy(split.soft[idx])
+        yield (enc["input_ids"], enc["attention_mask"], torch.from_numpy(split.labels[idx]),
+               soft, texts)
 
 
 def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -83,6 +87,16 @@ def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     target = torch.nan_to_num(labels, nan=0.0)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
     return (loss * present).sum() / present.sum()
+
+
+def label_loss(logits: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor | None,
+               distill_weight: float) -> torch.Tensor:
+    """The hard-label loss, blended with the teacher's where soft labels are given: each
+    part averaged over the labels it has (a batch without soft labels is all hard)."""
+    hard = masked_bce(logits, labels)
+    if soft is None or distill_weight <= 0 or bool(torch.isnan(soft).all()):
+        return hard
+    return (1.0 - distill_weight) * hard + distill_weight * masked_bce(logits, soft)
 
 
 def consistency_loss(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
@@ -168,12 +182,12 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                 train = splits["train"]
                 if config.augment_share:
                     train = Split(augment(train.texts, rng, config.augment_share),
-                                  train.labels, train.records, train.heads)
-                for ids, mask, labels, texts in batches(train, tokenizer, config.batch_size,
-                                                        config.max_length, shuffle=True,
-                                                        rng=rng):
+                                  train.labels, train.records, train.heads, train.soft)
+                for ids, mask, labels, soft, texts in batches(
+                        train, tokenizer, config.batch_size, config.max_length, shuffle=True,
+                        rng=rng):
                     logits = model(input_ids=ids, attention_mask=mask).logits
-                    loss = masked_bce(logits, labels)
+                    loss = label_loss(logits, labels, soft, config.distill_weight)
                     if config.consistency_weight:
                         loss = consistency_loss(model, tokenizer, texts, logits, labels, loss,
                                                 config, rng)
@@ -214,6 +228,28 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
     return history
 
 
+def attach_teacher(config: TrainConfig, train: Split, log: Log) -> dict | None:
+    """Load `config.teacher`'s soft labels onto the training split; say how many rows it
+    covers (a row whose text changed since the file was made is trained on its labels
+    only). Returns what the manifest records of it."""
+    if not config.teacher:
+        return None
+    from training.teacher import load_soft_labels
+
+    path = Path(config.teacher)
+    if not path.is_file():
+        raise FileNotFoundError(f"teacher file {path} does not exist; make it with "
+                                "`python -m training.teacher DATA -o FILE`")
+    train.soft, missing = load_soft_labels(path, train.records, train.heads)
+    covered = len(train.records) - missing
+    log(f"distilling from {path}: soft labels for {covered} of {len(train.records)} "
+        f"training rows, weight {config.distill_weight}")
+    if covered == 0:
+        log("warning: the teacher file covers none of these rows; training on labels only")
+    return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "covered_rows": covered, "distill_weight": config.distill_weight}
+
+
 def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path, safe_serialization=True)
@@ -250,6 +286,7 @@ def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print
             f"{report.skipped[0][1]}")
     splits = make_splits(records, config.val_fraction, config.heldout_fraction, heads)
     log("rows: " + ", ".join(f"{k} {len(v.texts)}" for k, v in splits.items()))
+    teacher = attach_teacher(config, splits["train"], log)
     model, tokenizer = load_base(config.base_model, heads)
     if config.contrastive_epochs:
         contrastive_stage(model, tokenizer, splits["train"], config, log)
@@ -266,6 +303,7 @@ def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print
         "data": {"path": str(data), "sha256": data_hash(data), "rows": len(records),
                  "skipped": len(report.skipped),
                  "splits": {k: len(v.texts) for k, v in splits.items()}},
+        "teacher": teacher,
         "history": history,
     }
     descriptions = {h: describe(h, config.head_descriptions) for h in heads}

@@ -53,6 +53,11 @@ def train_cmd(
     consistency_weight: Annotated[float | None, typer.Option(
         help="Weight of the counterfactual consistency loss (0 turns it off; default: "
              "the training configuration's).")] = None,
+    teacher: Annotated[Path | None, typer.Option(
+        help="Soft labels to distil from (`python -m training.teacher DATA -o FILE`): a "
+             "stronger encoder's probabilities for the training rows.")] = None,
+    distill_weight: Annotated[float, typer.Option(
+        help="Share of the loss that follows the teacher (with --teacher).")] = 0.5,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
     compare: Annotated[Path | None, typer.Option(help="Model to compare against "
                                                  "(default: the current default model).")] = None,
@@ -75,7 +80,9 @@ def train_cmd(
     config = TrainConfig(base_model=base, heads=chosen, head_descriptions=descriptions,
                          epochs=epochs, batch_size=batch_size,
                          learning_rate=learning_rate, max_length=max_length, seed=seed,
-                         contrastive_epochs=contrastive_epochs, max_steps=max_steps)
+                         contrastive_epochs=contrastive_epochs, max_steps=max_steps,
+                         teacher=str(teacher) if teacher else None,
+                         distill_weight=distill_weight)
     if consistency_weight is not None:
         config.consistency_weight = consistency_weight
     current = compare or settings().resolved_model_dir()
