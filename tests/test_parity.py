@@ -85,9 +85,14 @@ def test_parity_held_out_dialect_is_not_normalised() -> None:
 
     (variant,) = (v for k, v in counterfactuals("I think it's very slow and you took a lot "
                                                  "of money") if k == "dialect_held_out")
-    assert variant == "I reckon tis well slow and ye took loads of dosh"
+    assert variant == "I reckon tis wicked slow and ye took loads of dosh"
     assert prepare(variant) == variant
-    assert not {w for _, repl in DIALECT_HELD_OUT for w in repl.lower().split()} & set(INFORMAL)
+    held_out = {w for _, repl in DIALECT_HELD_OUT for w in repl.lower().split()}
+    assert not held_out & set(INFORMAL)
+    from training.augment import _DIALECT as TAUGHT
+
+    taught = {w for _, repl in TAUGHT for w in repl.lower().split()}
+    assert held_out & taught <= {"i", "to", "of"}  # "I reckon", "fixing to": small words only
 
 
 def test_parity_check_reports_each_kind() -> None:

@@ -81,11 +81,12 @@ _DIALECT = [(r"\byou all\b", "y'all"), (r"\bgoing to\b", "gonna"), (r"\bwant to\
             (r"\byes\b", "yeah"), (r"\bthanks\b", "cheers"), (r"\bplease\b", "pls"),
             (r"\bvery\b", "proper"), (r"\bchildren\b", "kids"), (r"\bnothing\b", "nothin")]
 # dialect forms that text preparation does not normalise (`triage.textprep.INFORMAL` holds
-# none of them, a test checks it): the model has to read these alike by itself
+# none of them) and the training augmentation never writes (`training/augment.py`); a test
+# checks both: the model has to read these alike by itself, untaught
 DIALECT_HELD_OUT = [(r"\bI think\b", "I reckon"), (r"\ba lot of\b", "loads of"),
                     (r"\bgoing to\b", "fixing to"), (r"\blittle\b", "wee"),
                     (r"\bfriends\b", "pals"), (r"\bchildren\b", "bairns"),
-                    (r"\bvery\b", "well"), (r"\bmoney\b", "dosh"),
+                    (r"\bvery\b", "wicked"), (r"\bmoney\b", "dosh"),
                     (r"\bit's\b", "tis"), (r"\byou\b", "ye")]
 
 # kinds compared among their own copies (spread over names, say), not with the original
