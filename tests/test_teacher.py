@@ -190,3 +190,50 @@ def test_teacher_cache_embeds_only_new_rows(tmp_path: Path) -> None:
     lines.clear()
     embed_cached(texts[::-1], encoder, 64, cache, lines.append)
     assert not [line for line in lines if "embedding" in line]
+
+
+def test_teacher_the_default_build_distils_from_the_file_beside_the_samples(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    require_training()
+    import training
+
+    from triage.models.default import build_default, default_teacher
+
+    seen: list[object] = []
+
+    def fake_train(config, data, out, log):  # type: ignore[no-untyped-def]
+        seen.append(config.teacher)
+        (out / "manifest.json").write_text("{}")
+        return out
+
+    monkeypatch.setattr(training, "train", fake_train)
+    samples = tmp_path / "data" / "samples"
+    samples.mkdir(parents=True)
+    assert default_teacher(samples) is None
+    build_default(samples, tmp_path / "m1", log=lambda _: None)
+    soft = tmp_path / "data" / "teacher" / "mpnet.jsonl"
+    soft.parent.mkdir()
+    soft.write_text("")
+    build_default(samples, tmp_path / "m2", log=lambda _: None)
+    build_default(samples, tmp_path / "m3", log=lambda _: None, overrides={"teacher": None})
+    assert seen == [None, str(soft), None]
+    shipped = Path(__file__).resolve().parents[1] / "data"
+    assert default_teacher(shipped / "samples") == shipped / "teacher" / "mpnet.jsonl"
+
+
+def test_teacher_file_shipped_covers_every_training_row_of_the_samples() -> None:
+    """The committed soft labels match the samples as they are: a new or edited training
+    row without one means `python -m training.teacher data/samples` is due."""
+    from training.config import TrainConfig
+    from training.data import load_rows, split_of
+
+    root = Path(__file__).resolve().parents[1] / "data"
+    c = TrainConfig()
+    records = [r for r in load_rows(root / "samples", heads=HEADS)
+               if split_of(r, c.val_fraction, c.heldout_fraction) == "train"]
+    soft, missing = load_soft_labels(root / "teacher" / "mpnet.jsonl", records, HEADS)
+    assert missing == 0, f"{missing} training rows have no soft label: rerun the teacher"
+    assert not np.isnan(soft[:, 0]).any()
+    assert ((soft >= 0) & (soft <= 1) | np.isnan(soft)).all()
+    summary = json.loads((root / "teacher" / "mpnet.summary.json").read_text())
+    assert summary["rows"] == len(records) and summary["encoder"] == "all-mpnet-base-v2"

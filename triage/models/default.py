@@ -95,11 +95,20 @@ def _check_samples(data: Path, target: Path) -> None:
 DEFAULT_BUILD: dict[str, Any] = {"heads": DEFAULT_HEADS, "epochs": 2}
 
 
+def default_teacher(data: Path) -> Path | None:
+    """The teacher's soft labels committed beside the samples (`data/teacher/mpnet.jsonl`,
+    written by `python -m training.teacher`), if there are any."""
+    path = data.parent / "teacher" / "mpnet.jsonl"
+    return path if path.is_file() else None
+
+
 def build_default(data: Path, target: Path, log: Callable[[str], None],
                   overrides: dict[str, Any] | None = None) -> Path:
-    """Train the default model from `data` into `target` (atomically).
+    """Train the default model from `data` into `target` (atomically), distilling from the
+    teacher's soft labels beside the samples where they are.
 
-    `overrides` change TrainConfig fields (TRIAGE_BUILD_CONFIG; tests build a tiny model).
+    `overrides` change TrainConfig fields (TRIAGE_BUILD_CONFIG; tests build a tiny model;
+    `{"teacher": null}` trains on the labels alone).
     """
     try:
         from training import TrainConfig, train
@@ -110,7 +119,10 @@ def build_default(data: Path, target: Path, log: Callable[[str], None],
         "on 2 idle cores, up to an hour on busy ones)")
     work = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
     try:
-        train(TrainConfig(**{**DEFAULT_BUILD, **(overrides or {})}), data, work, log=log)
+        teacher = default_teacher(data)
+        config = {**DEFAULT_BUILD, "teacher": str(teacher) if teacher else None,
+                  **(overrides or {})}
+        train(TrainConfig(**config), data, work, log=log)
         shutil.rmtree(work / "checkpoints", ignore_errors=True)
         if target.exists():
             shutil.rmtree(target)
