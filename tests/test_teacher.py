@@ -237,3 +237,17 @@ def test_teacher_file_shipped_covers_every_training_row_of_the_samples() -> None
     assert ((soft >= 0) & (soft <= 1) | np.isnan(soft)).all()
     summary = json.loads((root / "teacher" / "mpnet.summary.json").read_text())
     assert summary["rows"] == len(records) and summary["encoder"] == "all-mpnet-base-v2"
+
+
+def test_teacher_missing_file_is_an_input_error(tmp_path: Path) -> None:
+    require_training()
+    from training.config import TrainConfig
+    from training.data import Split
+    from training.train import attach_teacher
+    from triage.errors import InputError
+
+    split = Split(["x"], np.zeros((1, 3), dtype=np.float32), [Record("x", {}, {"id": "a"})],
+                  HEADS)
+    assert attach_teacher(TrainConfig(), split, print) is None and split.soft is None
+    with pytest.raises(InputError, match="training.teacher"):
+        attach_teacher(TrainConfig(teacher=str(tmp_path / "none.jsonl")), split, print)

@@ -38,6 +38,7 @@ from training.data import (
 )
 from training.export import export_model
 from training.modeling import load_base
+from triage.errors import InputError
 from triage.heads import describe
 from triage.metrics import head_metrics
 from triage.records import ReadReport
@@ -238,8 +239,8 @@ def attach_teacher(config: TrainConfig, train: Split, log: Log) -> dict | None:
 
     path = Path(config.teacher)
     if not path.is_file():
-        raise FileNotFoundError(f"teacher file {path} does not exist; make it with "
-                                "`python -m training.teacher DATA -o FILE`")
+        raise InputError(f"teacher file {path} does not exist; make it with "
+                         "`python -m training.teacher DATA -o FILE`")
     train.soft, missing = load_soft_labels(path, train.records, train.heads)
     covered = len(train.records) - missing
     log(f"distilling from {path}: soft labels for {covered} of {len(train.records)} "
