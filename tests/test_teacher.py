@@ -196,7 +196,6 @@ def test_teacher_the_default_build_distils_from_the_file_beside_the_samples(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     require_training()
     import training
-
     from triage.models.default import build_default, default_teacher
 
     seen: list[object] = []

@@ -246,8 +246,8 @@ def test_textprep_support_words_are_words_customers_write() -> None:
     ("Cheers mate, pls sort it, innit", "Thanks friend, please sort it, isn't it"),
     ("GONNA LEAVE. Dunno why I stayed", "GOING TO LEAVE. Don't know why I stayed"),
     ("Y’all lost the kids tickets", "You all lost the children tickets"),
-    ("the cost of the cosmos kidswear mated cheersful", "the cost of the cosmos kidswear "
-                                                         "mated cheersful"),
+    ("the cost of the cosmos kidswear mated cheersful",
+     "the cost of the cosmos kidswear mated cheersful"),
 ])
 def test_textprep_normalises_informal_forms_keeping_case(text: str, prepared: str) -> None:
     assert prepare(text) == prepared
