@@ -117,6 +117,8 @@ def embed(texts: Sequence[str], model_dir: Path, *, max_length: int = 128, size:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    from training.modeling import mean_pool
+
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModel.from_pretrained(model_dir).eval()
     prepared = [prepare(t) for t in texts]
@@ -124,13 +126,11 @@ def embed(texts: Sequence[str], model_dir: Path, *, max_length: int = 128, size:
     out: np.ndarray | None = None
     started = said = time.time()
     with torch.inference_mode():
-        for n, start in enumerate(range(0, len(order), size)):
+        for start in range(0, len(order), size):
             idx = order[start:start + size]
             enc = tokenizer([prepared[i] for i in idx], padding=True, truncation=True,
                             max_length=max_length, return_tensors="pt")
-            hidden = model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            vec = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            vec = mean_pool(model, enc["input_ids"], enc["attention_mask"])
             vec = torch.nn.functional.normalize(vec, dim=1).numpy()
             if out is None:
                 out = np.zeros((len(prepared), vec.shape[1]), dtype=np.float32)
