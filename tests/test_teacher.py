@@ -190,6 +190,9 @@ def test_teacher_cache_embeds_only_new_rows(tmp_path: Path) -> None:
     lines.clear()
     embed_cached(texts[::-1], encoder, 64, cache, lines.append)
     assert not [line for line in lines if "embedding" in line]
+    # keyed by what the encoder reads: "pls" is read as "please", so nothing new to embed
+    embed_cached(["cancel my plan pls"], encoder, 64, cache, lines.append)
+    assert not [line for line in lines if "embedding" in line]
 
 
 def test_teacher_the_default_build_distils_from_the_file_beside_the_samples(

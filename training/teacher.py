@@ -143,10 +143,11 @@ def embed(texts: Sequence[str], model_dir: Path, *, max_length: int = 128, size:
 
 def embed_cached(texts: Sequence[str], model_dir: Path, max_length: int, cache: Path | None,
                  log: Callable[[str], None]) -> np.ndarray:
-    """`embed`, reusing the vectors a cache file (.npz, keyed by the SHA-1 of each text)
-    holds from an earlier run with the same encoder and length, and saving the union back:
-    after new samples are written only they are embedded."""
-    keys = [text_sha1(f"{model_dir.name}|{max_length}|{t}") for t in texts]
+    """`embed`, reusing the vectors a cache file (.npz) holds from an earlier run with the
+    same encoder and length, and saving the union back: after new samples are written only
+    they are embedded. Keyed by the SHA-1 of the *prepared* text, what the encoder reads, so
+    a change to text preparation re-embeds the rows it changes."""
+    keys = [text_sha1(f"{model_dir.name}|{max_length}|{prepare(t)}") for t in texts]
     known: dict[str, np.ndarray] = {}
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as saved:
