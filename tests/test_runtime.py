@@ -11,6 +11,7 @@ import pytest
 
 from triage.errors import InputError, ManifestError, ModelError, TextTooLong
 from triage.models.explain import phrases
+from triage.models.manifest import write_manifest
 from triage.models.runtime import ScoringModel
 from triage.scoring import Scorer
 
@@ -49,8 +50,6 @@ def test_runtime_runs_an_old_per_call_int8_model_one_window_per_call(
     import json
     import shutil
 
-    from triage.models.manifest import write_manifest
-
     old = tmp_path / "old"
     shutil.copytree(tiny_model_dir, old)
     raw = json.loads((old / "manifest.json").read_text())
@@ -69,6 +68,49 @@ def test_runtime_long_message_is_chunked_and_maxed(model: ScoringModel) -> None:
     per_window = model._run(windows)
     calibrated = 1 / (1 + np.exp(-(per_window * model._cal_a + model._cal_b)))
     np.testing.assert_allclose(model.predict_proba(long_text), calibrated.max(0), atol=1e-5)
+
+
+@pytest.mark.parametrize("strategy", ["chunk-and-mean", "chunk-and-max"])
+def test_runtime_long_message_windows_combine_as_the_manifest_says(
+        tiny_model_dir: Path, tmp_path: Path, strategy: str) -> None:
+    """A long message gets the mean (or maximum) of its windows' calibrated probabilities;
+    short messages scored beside it are untouched, and the uncalibrated score of a
+    mean-strategy model is the mean of its windows' logits."""
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    raw = json.loads((model_dir / "manifest.json").read_text())
+    raw["long_text"]["strategy"] = strategy
+    write_manifest(model_dir, raw)
+    model = ScoringModel(model_dir, threads=1)
+    assert model.strategy == strategy
+    long_text = ("my order never came and nobody answers. " * 40
+                 + "the weather was grey and the train was on time. " * 80)
+    texts = ["refund please", long_text, "thanks, all sorted"]
+    windows, owners = model.encode(texts)
+    assert (owners == 1).sum() > 2
+    probs, same_owners = model.window_scores((windows, owners), calibrated=True)
+    np.testing.assert_array_equal(owners, same_owners)
+    mine = probs[owners == 1]
+    combine = np.mean if strategy == "chunk-and-mean" else np.max
+    got = model.predict_proba(texts)
+    np.testing.assert_allclose(got[1], combine(mine, axis=0), atol=1e-6)
+    np.testing.assert_allclose(got[[0, 2]], model.predict_proba(["refund please",
+                                                                 "thanks, all sorted"]))
+    assert not np.allclose(np.mean(mine, axis=0), np.max(mine, axis=0))  # the test can fail
+    logits, _ = model.window_scores((windows, owners), calibrated=False)
+    np.testing.assert_allclose(model.predict_logits(texts)[1],
+                               combine(logits[owners == 1], axis=0), atol=1e-5)
+
+
+def test_runtime_refuses_a_window_strategy_it_does_not_know(tiny_model_dir: Path,
+                                                             tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    raw = json.loads((model_dir / "manifest.json").read_text())
+    raw["long_text"]["strategy"] = "chunk-and-vote"
+    write_manifest(model_dir, raw)
+    with pytest.raises(ManifestError, match="chunk-and-vote"):
+        ScoringModel(model_dir, threads=1)
 
 
 def test_runtime_calibration_is_applied(tiny_model_dir: Path, model: ScoringModel) -> None:

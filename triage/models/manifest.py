@@ -33,6 +33,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+LONG_TEXT_STRATEGIES = frozenset({"chunk-and-max", "chunk-and-mean"})
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Platt scaling of one head: p = sigmoid(a * logit + b)."""
@@ -70,6 +73,18 @@ class Manifest:
     @property
     def max_chunks(self) -> int:
         return int(self.raw.get("long_text", {}).get("max_chunks", 8))
+
+    @property
+    def long_text_strategy(self) -> str:
+        """How a long message's window scores become one per head: "chunk-and-mean" (the
+        mean of its windows' calibrated probabilities; models built from 2026-12-02) or
+        "chunk-and-max" (the maximum; models built before, which keep scoring as they did)."""
+        strategy = str(self.raw.get("long_text", {}).get("strategy", "chunk-and-max"))
+        if strategy not in LONG_TEXT_STRATEGIES:
+            raise ManifestError(f"long_text.strategy {strategy!r} is not one of "
+                                f"{sorted(LONG_TEXT_STRATEGIES)}; this runtime is older than "
+                                "the model")
+        return strategy
 
     def calibration(self, head: str) -> Calibration:
         cal = self.raw["calibration"].get(head) or {}
