@@ -206,3 +206,39 @@ def test_training_with_consistency_runs_end_to_end(tmp_path: Path) -> None:
     out = train(config, SAMPLES, tmp_path / "model", log=lambda _: None)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["training"]["config"]["consistency_weight"] == 5.0
+
+
+def test_training_freeze_keeps_the_bottom_layers_and_skips_their_backward(torch) -> None:  # type: ignore[no-untyped-def]
+    """freeze_layers=1 on the 2-layer test encoder: a step moves the top layer and the head,
+    leaves the embeddings and the bottom layer bit for bit, and gives them no gradient."""
+    from training.modeling import load_base
+    from training.train import encoder_layers, make_optimizer
+    from triage.errors import InputError
+
+    torch.manual_seed(0)
+    model, tok = load_base("tiny", HEADS)
+    optimizer, _ = make_optimizer(model, TrainConfig(freeze_layers=1, warmup_fraction=0.0), 10)
+    stack = encoder_layers(model)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    enc = tok(["my card was charged twice", "thanks, all sorted"], padding=True,
+              return_tensors="pt")
+    model.train()
+    model(**enc).logits.sum().backward()
+    optimizer.step()
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    assert {n for n, _ in model.base_model.embeddings.named_parameters(prefix="bert.embeddings")
+            } <= frozen
+    assert {f"bert.encoder.layer.0.{n}" for n, _ in stack[0].named_parameters()} <= frozen
+    for name, param in model.named_parameters():
+        if name in frozen:
+            assert param.grad is None and torch.equal(param, before[name]), name
+    moved = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
+    assert any(n.startswith("bert.encoder.layer.1.") for n in moved)
+    assert any(n.startswith("classifier") for n in moved)
+
+    fresh, _ = load_base("tiny", HEADS)
+    make_optimizer(fresh, TrainConfig(), 10)  # default: only the word embeddings
+    assert [n for n, p in fresh.named_parameters() if not p.requires_grad] == [
+        "bert.embeddings.word_embeddings.weight"]
+    with pytest.raises(InputError, match="all 2 layers"):
+        make_optimizer(load_base("tiny", HEADS)[0], TrainConfig(freeze_layers=2), 10)

@@ -30,6 +30,13 @@ class TrainConfig:
     out-of-fold probabilities for the training rows); the loss then becomes
     (1 - `distill_weight`) x the label loss + `distill_weight` x the cross-entropy against
     the teacher's probabilities, on the rows the file covers (matched by id and text).
+
+    `freeze_layers` > 0 keeps the embeddings and that many bottom transformer layers as the
+    base model has them (`training.train.freeze`): fewer weights to move on a few thousand
+    rows, and a cheaper step (the default build freezes 2 of MiniLM's 6).
+
+    `long_text` is how the served model combines the windows of a message longer than
+    `max_length` tokens ("chunk-and-mean" or "chunk-and-max"; `triage.models.runtime`).
     """
 
     base_model: str = "minilm"
@@ -49,6 +56,7 @@ class TrainConfig:
     consistency_weight: float = 0.0
     teacher: str | None = None
     distill_weight: float = 0.5
+    freeze_layers: int = 0
     contrastive_epochs: int = 0
     contrastive_pairs: int = 4000
     max_steps: int | None = None
@@ -56,6 +64,7 @@ class TrainConfig:
     quantize: bool = True
     stride: int = 32
     max_chunks: int = 8
+    long_text: str = "chunk-and-mean"
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -63,13 +63,15 @@ def onnx_logits(path: Path, tokenizer: PreTrainedTokenizerBase, texts: list[str]
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     width = session.get_outputs()[0].shape[1]
     texts = [prepare(t) for t in texts]
-    out = []
-    for start in range(0, len(texts), 64):
-        enc = tokenizer(texts[start:start + 64], padding=True, truncation=True,
+    out = np.zeros((len(texts), width), np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # little padding
+    for start in range(0, len(order), 64):
+        idx = order[start:start + 64]
+        enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                         max_length=max_length, return_tensors="np")
-        out.append(session.run(["logits"], {"input_ids": enc["input_ids"].astype(np.int64),
-                                            "attention_mask": enc["attention_mask"].astype(np.int64)})[0])
-    return np.concatenate(out) if out else np.zeros((0, width), np.float32)
+        out[idx] = session.run(["logits"], {"input_ids": enc["input_ids"].astype(np.int64),
+                                            "attention_mask": enc["attention_mask"].astype(np.int64)})[0]
+    return out
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -151,7 +153,7 @@ def export_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
         "heads": list(heads),
         "head_descriptions": {h: (descriptions or {}).get(h, "") for h in heads},
         "max_length": config.max_length,
-        "long_text": {"strategy": "chunk-and-max", "stride": config.stride,
+        "long_text": {"strategy": config.long_text, "stride": config.stride,
                       "max_chunks": config.max_chunks},
         "onnx": {"file": MODEL_FILE, "inputs": ["input_ids", "attention_mask"],
                  "outputs": ["logits", "probabilities"],

@@ -39,6 +39,7 @@ from training.data import (
 from training.export import export_model
 from training.modeling import load_base
 from triage.errors import InputError
+from triage.models.manifest import LONG_TEXT_STRATEGIES
 from triage.heads import describe
 from triage.metrics import head_metrics
 from triage.records import ReadReport
@@ -145,11 +146,43 @@ def mean_auroc(metrics: dict[str, dict]) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
-def make_optimizer(model: PreTrainedModel, config: TrainConfig, steps: int):  # type: ignore[no-untyped-def]
-    """AdamW with a faster learning rate for the new head; word embeddings stay frozen
-    (11.7M of MiniLM's 22.7M parameters: freezing them keeps the vocabulary the base model
-    learned on far more text than ours, and halves the optimiser's work on 2 cores)."""
+def encoder_layers(model: PreTrainedModel) -> torch.nn.ModuleList:
+    """The stack of transformer layers of a BERT-like model (BERT, MiniLM, MPNet,
+    DistilBERT), bottom first."""
+    base = model.base_model
+    for path in ("encoder.layer", "transformer.layer", "layers"):
+        node = base
+        for part in path.split("."):
+            node = getattr(node, part, None)
+        if isinstance(node, torch.nn.ModuleList):
+            return node
+    raise InputError(f"cannot find the transformer layers of {type(model).__name__} to freeze; "
+                     "train it with freeze_layers=0")
+
+
+def freeze(model: PreTrainedModel, layers: int) -> None:
+    """Word embeddings always stay frozen (11.7M of MiniLM's 22.7M parameters: freezing them
+    keeps the vocabulary the base model learned on far more text than ours, and halves the
+    optimiser's work on 2 cores). With `layers` > 0 the whole embedding block and the bottom
+    `layers` transformer layers are frozen too: no gradient flows below the first trainable
+    layer, so a step skips that part of the backward pass (2 of MiniLM's 6: 30 % less time
+    per step)."""
     model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
+    if layers <= 0:
+        return
+    stack = encoder_layers(model)
+    if layers >= len(stack):
+        raise InputError(f"freeze_layers={layers} would freeze all {len(stack)} layers; "
+                         f"at most {len(stack) - 1}")
+    for module in (model.base_model.embeddings, *stack[:layers]):
+        for param in module.parameters():
+            param.requires_grad_(False)
+
+
+def make_optimizer(model: PreTrainedModel, config: TrainConfig, steps: int):  # type: ignore[no-untyped-def]
+    """AdamW with a faster learning rate for the new head, over the parameters `freeze`
+    leaves trainable."""
+    freeze(model, config.freeze_layers)
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     head = [p for n, p in trainable if n.startswith("classifier")]
     body = [p for n, p in trainable if not n.startswith("classifier")]
@@ -163,8 +196,10 @@ def make_optimizer(model: PreTrainedModel, config: TrainConfig, steps: int):  # 
 
 
 def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict[str, Split],
-        config: TrainConfig, out: Path, log: Log) -> list[dict]:
-    """The fine-tuning loop; writes `model-best/` and `model-last/` under `out/checkpoints`."""
+        config: TrainConfig, out: Path, log: Log) -> tuple[list[dict], np.ndarray]:
+    """The fine-tuning loop; writes `model-best/` and `model-last/` under `out/checkpoints`.
+    Returns the per-epoch history and the best checkpoint's validation logits (what
+    calibration needs, so they are not computed twice)."""
     rng = random.Random(config.seed)
     per_epoch = math.ceil(len(splits["train"].texts) / config.batch_size)
     total = per_epoch * config.epochs
@@ -173,6 +208,7 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
     optimizer, scheduler = make_optimizer(model, config, max(total, 1))
     history: list[dict] = []
     best = -1.0
+    best_logits = np.zeros((0, len(splits["val"].heads)), dtype=np.float32)
     step = 0
     started = said = time.time()
     try:
@@ -219,14 +255,14 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                 log(f"epoch {epoch}: train loss {np.mean(losses):.4f}, val AUROC "
                     + ", ".join(f"{h} {m['auroc'] or float('nan'):.3f}" for h, m in metrics.items()))
                 if score > best:
-                    best = score
+                    best, best_logits = score, val_logits
                     save_checkpoint(model, tokenizer, out / "checkpoints" / "model-best")
                 if step >= total:
                     break
     finally:
         save_checkpoint(model, tokenizer, out / "checkpoints" / "model-last")
         (out / "checkpoints" / "history.json").write_text(json.dumps(history, indent=2))
-    return history
+    return history, best_logits
 
 
 def attach_teacher(config: TrainConfig, train: Split, log: Log) -> dict | None:
@@ -279,6 +315,9 @@ def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print
     output_dir.mkdir(parents=True, exist_ok=True)
     heads = choose_heads(data, config.heads)
     check_descriptions(config.head_descriptions, heads)
+    if config.long_text not in LONG_TEXT_STRATEGIES:
+        raise InputError(f"long_text {config.long_text!r} is not one of "
+                         f"{sorted(LONG_TEXT_STRATEGIES)}")
     log("heads: " + ", ".join(heads))
     report = ReadReport()
     records = load_rows(data, report, heads)
@@ -291,11 +330,10 @@ def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print
     model, tokenizer = load_base(config.base_model, heads)
     if config.contrastive_epochs:
         contrastive_stage(model, tokenizer, splits["train"], config, log)
-    history = fit(model, tokenizer, splits, config, output_dir, log)
+    history, val_logits = fit(model, tokenizer, splits, config, output_dir, log)
     best_dir = output_dir / "checkpoints" / "model-best"
     model, tokenizer = load_base(str(best_dir), heads)
     log("calibrating on the validation split")
-    val_logits = predict_logits(model, tokenizer, splits["val"].texts, config.max_length)
     calibration = fit_platt(val_logits, splits["val"].labels, heads)
     thresholds = best_thresholds(apply_platt(val_logits, calibration, heads),
                                  splits["val"].labels, heads)

@@ -58,6 +58,13 @@ def train_cmd(
              "stronger encoder's probabilities for the training rows.")] = None,
     distill_weight: Annotated[float, typer.Option(
         help="Share of the loss that follows the teacher (with --teacher).")] = 0.5,
+    freeze_layers: Annotated[int, typer.Option(
+        help="Keep the embeddings and this many bottom layers as the base model has them "
+             "(faster steps; the default build freezes 2).")] = 0,
+    long_text: Annotated[str, typer.Option(
+        help="How a message longer than --max-length tokens is scored from its windows: "
+             "chunk-and-mean (the mean of their probabilities) or chunk-and-max."),
+    ] = "chunk-and-mean",
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
     compare: Annotated[Path | None, typer.Option(help="Model to compare against "
                                                  "(default: the current default model).")] = None,
@@ -82,7 +89,8 @@ def train_cmd(
                          learning_rate=learning_rate, max_length=max_length, seed=seed,
                          contrastive_epochs=contrastive_epochs, max_steps=max_steps,
                          teacher=str(teacher) if teacher else None,
-                         distill_weight=distill_weight)
+                         distill_weight=distill_weight, freeze_layers=freeze_layers,
+                         long_text=long_text)
     if consistency_weight is not None:
         config.consistency_weight = consistency_weight
     current = compare or settings().resolved_model_dir()
