@@ -33,7 +33,8 @@ class TrainConfig:
 
     `freeze_layers` > 0 keeps the embeddings and that many bottom transformer layers as the
     base model has them (`training.train.freeze`): fewer weights to move on a few thousand
-    rows, and a cheaper step (the default build freezes 2 of MiniLM's 6).
+    rows, and a cheaper step (2 of MiniLM's 6: 30 % less time per step; the default build
+    freezes none, because it cost AUROC, docs/model-card.md).
 
     `long_text` is how the served model combines the windows of a message longer than
     `max_length` tokens ("chunk-and-mean" or "chunk-and-max"; `triage.models.runtime`).

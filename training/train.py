@@ -39,9 +39,9 @@ from training.data import (
 from training.export import export_model
 from training.modeling import load_base
 from triage.errors import InputError
-from triage.models.manifest import LONG_TEXT_STRATEGIES
 from triage.heads import describe
 from triage.metrics import head_metrics
+from triage.models.manifest import LONG_TEXT_STRATEGIES
 from triage.records import ReadReport
 from triage.textprep import prepare
 
