@@ -3,7 +3,8 @@
 and of a 1M-row backlog re-score (from bench/backlog.py, when present).
 
 Messages longer than the model's 128-token window are scored as overlapping windows
-(chunk-and-max), so their cost grows with the number of windows, which is reported.
+(each window is scored, then they are combined), so their cost grows with the number of
+windows, which is reported.
 Configurations run interleaved in rounds; every run uses the same threads.
 
     python bench/scaling.py [--model DIR] [--quick] [--backlog-rows N] [--backlog-json FILE]
