@@ -54,30 +54,24 @@ def combine(window_probs: np.ndarray, owners: np.ndarray, n: int) -> dict[str, n
     return {name: np.stack([f(w) for w in per_text]) for name, f in AGGREGATIONS.items()}
 
 
-def auroc(labels: np.ndarray, scores: np.ndarray) -> float | None:
-    from sklearn.metrics import roc_auc_score
+def measure(model, split, name: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    """AUROC of every aggregation per head of `split` (a `training.data.Split`), on all its
+    rows and on those of two or more windows."""
+    from triage.metrics import head_metrics
 
-    keep = ~np.isnan(labels)
-    y = labels[keep]
-    if keep.sum() < 20 or y.min() == y.max():
-        return None
-    return float(roc_auc_score(y, scores[keep]))
-
-
-def measure(model, texts: list[str], labels: np.ndarray, name: str,  # type: ignore[no-untyped-def]
-            heads: tuple[str, ...]) -> list[dict]:
+    texts, labels = split.texts, split.labels
     probs, owners = model.window_scores(model.encode(texts), calibrated=True)
     counts = np.bincount(owners, minlength=len(texts))
     scores = combine(probs, owners, len(texts))
     out = []
-    for j, head in enumerate(heads):
+    for j, head in enumerate(split.heads):
         if np.isnan(labels[:, j]).all():
             continue
         for subset, sel in (("all", np.ones(len(texts), bool)), ("long", counts > 1)):
             row = {"set": name, "head": head, "rows": int((~np.isnan(labels[sel, j])).sum()),
                    "subset": subset}
             for agg, s in scores.items():
-                row[agg] = auroc(labels[sel, j], s[sel, j])
+                row[agg] = head_metrics(labels[sel, j], s[sel, j]).auroc
             out.append(row)
     return out
 
@@ -86,26 +80,24 @@ def main() -> None:
     p = common.parser(__doc__.split("\n\n")[0])
     p.add_argument("--dev", type=Path, default=common.DEV)
     args = common.parse(p)
-    from training.data import load_rows, split_of
+    from training.config import TrainConfig
+    from training.data import Split, load_rows, make_splits
     from triage.models.runtime import ScoringModel
+    from triage.records import read_records
 
     model = ScoringModel(common.model_dir(args.model), threads=args.threads)
     heads = tuple(model.heads)
-    results: list[dict] = []
-    held = [r for r in load_rows(common.ROOT / "data" / "samples", heads=heads)
-            if split_of(r, 0.15, 0.15) == "heldout"]
-    labels = np.array([[np.nan if r.labels.get(h) is None else r.labels[h] for h in heads]
-                       for r in held], dtype=np.float64)
-    common.log(f"held-out samples: {len(held)} rows")
-    results += measure(model, [r.text for r in held], labels, "held-out samples", heads)
+    defaults = TrainConfig()
+    held = make_splits(load_rows(common.ROOT / "data" / "samples", heads=heads),
+                       defaults.val_fraction, defaults.heldout_fraction, heads)["heldout"]
+    common.log(f"held-out samples: {len(held.texts)} rows")
+    results = measure(model, held, "held-out samples")
     if args.dev.is_file():
-        rows = list(common.read_jsonl(args.dev))
-        for source in sorted({r["source"] for r in rows}):
-            sel = [r for r in rows if r["source"] == source]
-            labels = np.array([[np.nan if r.get(h) is None else r[h] for h in heads]
-                               for r in sel], dtype=np.float64)
-            common.log(f"dev {source}: {len(sel)} rows")
-            results += measure(model, [r["text"] for r in sel], labels, source, heads)
+        records = read_records(args.dev, heads=heads)
+        for source in sorted({str(r.fields.get("source")) for r in records}):
+            rows = [r for r in records if str(r.fields.get("source")) == source]
+            common.log(f"dev {source}: {len(rows)} rows")
+            results += measure(model, Split.of(rows, heads), source)
     names = list(AGGREGATIONS)
     lines = ["| set | head | rows | " + " | ".join(names) + " |",
              "|---|---|---|" + "---|" * len(names)]

@@ -96,3 +96,24 @@ def test_bench_peak_rss_sees_a_child_process() -> None:
     proc.wait()
     memory = rss.stop()
     assert memory["max_process_hwm_mib"] >= 80
+
+
+def test_bench_aggregation_combines_each_text_from_its_own_windows() -> None:
+    """Six aggregations over per-window scores: the first window is the text's first, the
+    top two is the mean of its two highest, and a one-window text scores the same every way
+    (the runtime's own mean and maximum are checked in tests/test_runtime.py)."""
+    import numpy as np
+
+    from bench.aggregation import combine
+
+    probs = np.array([[0.1, 0.9], [0.7, 0.2], [0.4, 0.5], [0.3, 0.3]], dtype=np.float32)
+    owners = np.array([0, 0, 0, 1])
+    got = combine(probs, owners, 2)
+    np.testing.assert_allclose(got["max"][0], [0.7, 0.9])
+    np.testing.assert_allclose(got["first"][0], [0.1, 0.9])
+    np.testing.assert_allclose(got["mean"][0], [0.4, 1.6 / 3], rtol=1e-6)
+    np.testing.assert_allclose(got["top2"][0], [0.55, 0.7], rtol=1e-6)
+    np.testing.assert_allclose(got["first+max"][0], [0.4, 0.9], rtol=1e-6)
+    np.testing.assert_allclose(got["max(first,top2)"][0], [0.55, 0.9], rtol=1e-6)
+    for scores in got.values():
+        np.testing.assert_allclose(scores[1], [0.3, 0.3])
