@@ -8,10 +8,10 @@ probabilities are combined per head as the manifest's `long_text.strategy` says:
 "chunk-and-mean" (models built from 2026-12-02) averages them, "chunk-and-max" (models
 built before) takes the maximum. The maximum lifts a long message with every window it has
 (more windows, more chances of one high score), so long calm posts outranked short urgent
-ones: on the 584 dev course-forum posts of two or more windows the mean ranks urgency about
-0.03 AUROC better than the maximum, and on our own 72 held-out long messages it is within
-0.01 of it on every head (`bench/aggregation.py`; docs/benchmarks.md). Nothing here
-imports torch.
+ones: on the 584 dev course-forum posts of two or more windows the mean ranks urgency
+0.02-0.03 AUROC better than the maximum (three models), and on our own 72-79 held-out long
+messages it is within 0.01 of it on every head (`bench/aggregation.py`;
+docs/benchmarks.md). Nothing here imports torch.
 
 Batch invariance: a message's score must not depend on which other messages it was scored
 with. Models built now are quantized per token (`int8-per-token`: each token's activations
