@@ -7,6 +7,7 @@ reason where the `train` extra is not installed, and tests that train are marked
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -145,7 +146,7 @@ def test_training_augment_rewrites_a_share_and_never_uses_parity_pools() -> None
     from triage.parity import HELD_OUT_NAMES, NAMES
     from triage.parity import PLACES as PARITY_PLACES
 
-    texts = [f"message {i} about my card" for i in range(1000)]
+    texts = [f"message {i} about card" for i in range(1000)]  # no word a dialect rewrite changes
     out = augment(texts, random.Random(0), 0.5)
     changed = sum(a != b for a, b in zip(texts, out, strict=True))
     assert 0.25 < changed / len(texts) < 0.55
@@ -153,6 +154,29 @@ def test_training_augment_rewrites_a_share_and_never_uses_parity_pools() -> None
     assert augment(texts, random.Random(0), 0.5) == out
     parity_words = {w for n in NAMES + HELD_OUT_NAMES for w in n.split()} | set(PARITY_PLACES)
     assert not parity_words & (set(FIRST) | set(LAST) | set(PLACES))
+
+
+def test_training_dialect_rewrites_vary_and_never_teach_the_held_out_forms() -> None:
+    """Many voices, one form per pattern per rewrite; the parity check's held-out dialect
+    forms are never written, even into text full of the words they stand for."""
+    import random
+
+    from training.augment import with_dialect
+    from triage.parity import DIALECT_HELD_OUT
+
+    text = ("I think it's very slow and you took a lot of money from my little account. "
+            "My friends and children are going to leave, because nothing works. Thanks!")
+    rng = random.Random(3)
+    outs = [with_dialect(text, rng) for _ in range(400)]
+    assert len(set(outs)) > 350
+    assert sum(o != text for o in outs) > 390
+    words = [set(re.findall(r"[\w']+", o.lower())) for o in outs]
+    for form in ("u", "ya", "gonna", "gunna", "heaps", "quid", "cash", "dead", "hella", "cuz"):
+        assert any(form in w for w in words), form
+    held_out = {r.lower() for _, r in DIALECT_HELD_OUT}
+    for out in outs:
+        for form in held_out:
+            assert not re.search(rf"\b{re.escape(form)}\b", out, re.IGNORECASE), (form, out)
 
 
 def test_training_consistency_loss_pulls_counterfactual_copies_together(torch) -> None:  # type: ignore[no-untyped-def]

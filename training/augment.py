@@ -35,19 +35,41 @@ _SPELLING = [("color", "colour"), ("center", "centre"), ("canceled", "cancelled"
              ("favorite", "favourite"), ("mom", "mum"), ("check", "cheque"),
              ("realize", "realise"), ("license", "licence"), ("traveling", "travelling"),
              ("behavior", "behaviour"), ("neighbor", "neighbour"), ("gray", "grey")]
-_DIALECT = [(r"\byou all\b", "y'all"), (r"\bgoing to\b", "gonna"), (r"\bwant to\b", "wanna"),
-            (r"\bisn't it\b", "innit"), (r"\bmy friend\b", "my mate"), (r"\bdo not\b", "don't"),
-            (r"\bI am\b", "I'm"), (r"\bhave got\b", "have gotten"), (r"\bvery\b", "real"),
-            (r"\bthank you\b", "ta"), (r"\bplease\b", "pls"), (r"\bthe\b", "da"),
-            # informal English from many places: the same complaint, another voice
-            (r"\baren't\b", "ain't"), (r"\bhaven't\b", "ain't"), (r"\bgot to\b", "gotta"),
-            (r"\bdon't know\b", "dunno"), (r"\bbecause\b", "cuz"), (r"\bsomething\b", "summat"),
-            (r"\bnothing\b", "nuthin"), (r"\byes\b", "yep"), (r"\bfriends\b", "mates"),
-            (r"\bsorry\b", "soz"), (r"\bright now\b", "rn"), (r"\bI was\b", "I were"),
-            (r"\bthem\b", "dem"), (r"\bvery\b", "well"), (r"\bnow\b", "now now"),
-            (r"\byou\b", "u"), (r"\bare\b", "r"), (r"\bkind of\b", "kinda"),
-            (r"\bisn't\b", "is not"), (r"\bmother\b", "mam"),
-            (r"\bchildren\b", "kiddos"), (r"\bthanks\b", "thanx")]
+# Informal English from many places (Scotland, Ireland, the north of England, London, the
+# US South and cities, African-American English, Australia, South Africa, Nigeria, India,
+# Singapore, texting): each pattern, when a rewrite uses it, picks one of its forms. The
+# parity check's held-out dialect forms (`triage.parity.DIALECT_HELD_OUT`) are none of
+# these, and a test keeps it so: the model must read those alike without being shown them.
+_DIALECT: list[tuple[str, tuple[str, ...]]] = [
+    (r"\byou all\b", ("y'all", "you lot", "youse")), (r"\bgoing to\b", ("gonna", "gunna", "goin to")),
+    (r"\bwant to\b", ("wanna", "wan")), (r"\bisn't it\b", ("innit", "init", "is it")),
+    (r"\bmy friend\b", ("my mate", "me mate", "my bro")), (r"\bdo not\b", ("don't", "dont")),
+    (r"\bI am\b", ("I'm", "Im", "am")), (r"\bhave got\b", ("have gotten", "got")),
+    (r"\bthank you\b", ("ta", "thank u", "tanks", "tq")), (r"\bplease\b", ("pls", "plz", "kindly")),
+    (r"\bthe\b", ("da", "tha", "de")), (r"\baren't\b", ("ain't", "arent")),
+    (r"\bhaven't\b", ("ain't", "havent", "haven't got")), (r"\b(?:got|have) to\b", ("gotta", "hafta")),
+    (r"\bdon't know\b", ("dunno", "dno")), (r"\bbecause\b", ("cuz", "coz", "cause", "bc")),
+    (r"\bsomething\b", ("summat", "sumthin", "smth")), (r"\bnothing\b", ("nuthin", "nowt")),
+    (r"\banything\b", ("owt", "anythin")), (r"\byes\b", ("yep", "aye", "yea", "yuh")),
+    (r"\bfriends\b", ("mates", "buddies", "homies", "fam")), (r"\bsorry\b", ("soz", "sry")),
+    (r"\bright now\b", ("rn",)), (r"\bI was\b", ("I were",)),
+    (r"\bthem\b", ("dem", "em")), (r"\bthat\b", ("dat", "tht")), (r"\bthis\b", ("dis",)),
+    (r"\bwith\b", ("wit", "wiv", "w/")), (r"\bwhat\b", ("wat", "wot", "wha")),
+    (r"\bvery\b", ("real", "well", "dead", "hella", "mad", "super", "proper", "pure")),
+    (r"\breally\b", ("rly", "proper", "dead")), (r"\bnow\b", ("now now",)),
+    (r"\byou\b", ("u", "ya", "yuh")), (r"\byour\b", ("ur", "yer", "yo")), (r"\bare\b", ("r",)),
+    (r"\bmy\b", ("me", "ma")), (r"\bkind of\b", ("kinda", "sorta")),
+    (r"\bisn't\b", ("is not", "isnae", "aint")), (r"\bdoesn't\b", ("don't", "doesnt")),
+    (r"\bcan't\b", ("cannae", "cant", "cyaan")), (r"\bdidn't\b", ("didnae", "didnt")),
+    (r"\bI have\b", ("I've got", "I got", "ive")), (r"\bI think\b", ("I guess", "I figure")),
+    (r"\ba lot of\b", ("lots of", "heaps of", "tons of", "plenty")),
+    (r"\blittle\b", ("lil", "tiny")), (r"\bmoney\b", ("cash", "bucks", "quid", "dough")),
+    (r"\bmother\b", ("mam", "ma", "mom")), (r"\bchildren\b", ("kiddos", "little ones")),
+    (r"\bthanks\b", ("thanx", "tnx", "ty")), (r"\b(\w{2,}[^aeiou\W])ing\b", (r"\1in", r"\1in'")),
+]
+# discourse particles some Englishes end a sentence with ("can or not lah", "abeg o")
+_PARTICLES = ("lah", "eh", "o", "sha", "innit", "ya know", "like", "mate", "bro", "fam", "ehn")
+_SENTENCE_END = re.compile(r"(?<=\w)([.?!])(?=\s|$)")
 
 
 # Syllables from many languages' names, put together at random: names nobody's list holds,
@@ -125,13 +147,20 @@ def with_mention(text: str, rng: random.Random) -> str:
 
 
 def with_dialect(text: str, rng: random.Random) -> str:
-    """`text` in the other spelling system, with some informal markers."""
+    """`text` in the other spelling system, with informal markers: each pattern of
+    `_DIALECT` used with probability 0.5 (one of its forms, chosen at random), and
+    sometimes a discourse particle before one sentence's end."""
     for us, uk in _SPELLING:
         a, b = (us, uk) if rng.random() < 0.5 else (uk, us)
         text = re.sub(rf"\b{a}\b", b, text, flags=re.IGNORECASE)
-    for pattern, repl in _DIALECT:
+    for pattern, forms in _DIALECT:
         if rng.random() < 0.5:
-            text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
+            text = re.sub(pattern, rng.choice(forms), text, flags=re.IGNORECASE)
+    if rng.random() < 0.3:
+        ends = list(_SENTENCE_END.finditer(text))
+        if ends:
+            at = rng.choice(ends).start()
+            text = f"{text[:at]} {rng.choice(_PARTICLES)}{text[at:]}"
     return text
 
 
@@ -152,10 +181,10 @@ def counterfactual(text: str, rng: random.Random) -> str:
 
 
 def _rewrite(text: str, rng: random.Random, pick: float) -> str:
-    """Re-write `text` one way, chosen by `pick` in [0, 1): identity 35 %, a mention 35 %,
-    spelling and dialect 30 %."""
-    if pick < 0.35:
+    """Re-write `text` one way, chosen by `pick` in [0, 1): identity 30 %, a mention 30 %,
+    spelling and dialect 40 %."""
+    if pick < 0.3:
         return with_identity(text, rng)
-    if pick < 0.7:
+    if pick < 0.6:
         return with_mention(text, rng)
     return with_dialect(text, rng)
