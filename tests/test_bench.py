@@ -117,3 +117,21 @@ def test_bench_aggregation_combines_each_text_from_its_own_windows() -> None:
     np.testing.assert_allclose(got["max(first,top2)"][0], [0.55, 0.9], rtol=1e-6)
     for scores in got.values():
         np.testing.assert_allclose(scores[1], [0.3, 0.3])
+
+
+def test_bench_dialect_forms_takes_the_held_out_kind_apart() -> None:
+    """Each form alone and all together; a scorer that reacts to one form is caught there."""
+    import numpy as np
+
+    from bench.dialect_forms import form_moves
+
+    def score(texts: list[str]) -> np.ndarray:
+        return np.array([[0.9 if " ye " in f" {t} " else 0.2, 0.1] for t in texts])
+
+    texts = ["thank you for the card", "it's very slow", "nothing to change here"]
+    out = form_moves(texts, score, ["frustration", "urgency"])
+    assert out["ye"] == {"changed": 1, "over": 1, "max": 0.7,
+                         "mean_shift": {"frustration": 0.7, "urgency": 0.0}}
+    assert out["wicked"]["changed"] == 1 and out["wicked"]["over"] == 0
+    assert out["dosh"] == {"changed": 0, "over": 0, "max": 0.0}
+    assert out["all"]["changed"] == 2 and out["all"]["over"] == 1
