@@ -21,18 +21,11 @@ sys.path.insert(0, str(_ROOT))
 import argparse
 import json
 import random
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-from triage.parity import DIALECT_HELD_OUT, ScoreFn
-
-
-def _apply(text: str, forms: Sequence[tuple[str, str]]) -> str:
-    for pattern, repl in forms:
-        text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
-    return text
+from triage.parity import DIALECT_HELD_OUT, ScoreFn, with_forms
 
 
 def form_moves(texts: Sequence[str], score: ScoreFn, heads: Sequence[str],
@@ -42,7 +35,7 @@ def form_moves(texts: Sequence[str], score: ScoreFn, heads: Sequence[str],
     base = score(list(texts))
     out: dict[str, dict] = {}
     for name, used in [*((repl, [(p, repl)]) for p, repl in forms), ("all", list(forms))]:
-        variants = [_apply(t, used) for t in texts]
+        variants = [with_forms(t, used) for t in texts]
         changed = np.array([v != t for v, t in zip(variants, texts, strict=True)])
         entry: dict = {"changed": int(changed.sum()), "over": 0, "max": 0.0}
         if changed.any():

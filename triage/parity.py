@@ -140,15 +140,16 @@ def counterfactuals(text: str) -> list[tuple[str, str]]:
     out += [("spelling", _spelled(text, uk=False)), ("spelling", _spelled(text, uk=True))]
     us, uk = _frame(text, SPELLING_SENTENCES)
     out += [("spelling_sentence", f"{text} {us}"), ("spelling_sentence", f"{text} {uk}")]
-    informal = text
-    for pattern, repl in _DIALECT:
-        informal = re.sub(pattern, repl, informal, flags=re.IGNORECASE)
-    out.append(("dialect", informal))
-    held_out = text
-    for pattern, repl in DIALECT_HELD_OUT:
-        held_out = re.sub(pattern, repl, held_out, flags=re.IGNORECASE)
-    out.append(("dialect_held_out", held_out))
+    out.append(("dialect", with_forms(text, _DIALECT)))
+    out.append(("dialect_held_out", with_forms(text, DIALECT_HELD_OUT)))
     return out
+
+
+def with_forms(text: str, forms: Sequence[tuple[str, str]]) -> str:
+    """`text` with every `(pattern, form)` substitution applied in turn, case-insensitively."""
+    for pattern, repl in forms:
+        text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
+    return text
 
 
 @dataclass
