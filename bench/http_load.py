@@ -18,7 +18,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# ruff: noqa: E402  (imports follow the sys.path fix below)
 # Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
@@ -82,7 +81,8 @@ class Server:
     def _create_key(self) -> str:
         proc = subprocess.run([triage_bin(), "keys", "create", "--role", "agent",
                                "--name", f"bench-w{self.workers}"],
-                              env=self.env, capture_output=True, text=True, timeout=120)
+                              env=self.env, capture_output=True, text=True, timeout=120,
+                              check=False)
         if proc.returncode != 0:
             raise SystemExit(f"`triage keys create` failed: {proc.stderr.strip()}")
         return parse_key(proc.stdout)
@@ -211,8 +211,8 @@ async def load(url: str, headers: dict[str, str], endpoint: str, concurrency: in
 
 def run(args: Any) -> dict[str, Any]:
     path = common.model_dir(args.model)
-    sizes = dict(requests=60, seconds=5.0, rounds=1, warmup=20) if args.quick else \
-        dict(requests=600, seconds=12.0, rounds=3, warmup=100)
+    sizes = {"requests": 60, "seconds": 5.0, "rounds": 1, "warmup": 20} if args.quick else \
+        {"requests": 600, "seconds": 12.0, "rounds": 3, "warmup": 100}
     texts = [r["text"] for r in common.sample_rows()]
     bodies = Bodies(texts)
     result: dict[str, Any] = {"benchmark": "http", "machine": common.machine(),

@@ -20,7 +20,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# ruff: noqa: E402  (imports follow the sys.path fix below)
 # Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
@@ -143,7 +142,7 @@ def auroc_table(rows: list[dict[str, Any]], scores: dict[str, np.ndarray]) -> di
             y = y_all[sel]
             if not 0 < y.sum() < len(y):
                 continue
-            cell: dict[str, Any] = {"n": int(len(y)), "positives": int(y.sum())}
+            cell: dict[str, Any] = {"n": len(y), "positives": int(y.sum())}
             for method, s in scores.items():
                 col = s[sel, j]
                 cell[method] = None if np.isnan(col).any() else round(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# ruff: noqa: E402  (imports follow the sys.path fix below)
 # Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
@@ -79,7 +78,7 @@ class Recorder:
         t0 = time.perf_counter()
         try:
             value = func()
-        except Exception as exc:  # counted and reported, never hidden
+        except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
             with self.lock:
                 self.errors[type(exc).__name__] += 1
             return None
@@ -117,7 +116,8 @@ def agent(cases: Any, rec: Recorder, name: str, done: threading.Event) -> None:
             continue
         with rec.lock:
             rec.claims.append(case["case_number"])
-        rec.timed(lambda: cases.resolve(case["case_number"], name))
+        number = case["case_number"]
+        rec.timed(lambda: cases.resolve(number, name))  # noqa: B023 - called at once
 
 
 def agents(cases: Any, rec: Recorder, done: threading.Event) -> list[threading.Thread]:

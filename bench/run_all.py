@@ -13,7 +13,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# ruff: noqa: E402  (imports follow the sys.path fix below)
 # Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
@@ -193,7 +192,7 @@ def main() -> None:
         cmd = command(name, args)
         common.log(f"== {name}: {' '.join(cmd[1:])} (load {common.load()})")
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=common.ROOT)
+        proc = subprocess.run(cmd, cwd=common.ROOT, check=False)
         result["runs"].append({"benchmark": name, "returncode": proc.returncode,
                                "seconds": round(time.perf_counter() - t0, 1),
                                "load_after": common.load()})

@@ -19,7 +19,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# ruff: noqa: E402  (imports follow the sys.path fix below)
 # Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
@@ -28,7 +27,6 @@ sys.path.insert(0, str(_ROOT))
 import json
 import subprocess
 import tempfile
-import time
 from typing import Any
 
 from bench import common
@@ -142,7 +140,8 @@ def backlog_memory(path: Path, rows: int, threads: int,
                "--engine", "local", "--threads", str(threads), "--out", tmp,
                "--keep", tmp]
         common.log(" ".join(cmd[1:]))
-        proc = subprocess.run(cmd, cwd=common.ROOT, capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=common.ROOT, capture_output=True, text=True,
+                              check=False)
         report = Path(tmp) / "backlog.json"
         if proc.returncode != 0 or not report.is_file():
             return {"status": f"bench/backlog.py failed ({proc.returncode})",
@@ -188,8 +187,8 @@ def chart(result: dict[str, Any], out: Path) -> None:
 
 def run(args: Any) -> dict[str, Any]:
     path = common.model_dir(args.model)
-    sizes = dict(messages=64, single=16, rounds=2) if args.quick else \
-        dict(messages=256, single=100, rounds=5)
+    sizes = {"messages": 64, "single": 16, "rounds": 2} if args.quick else \
+        {"messages": 256, "single": 100, "rounds": 5}
     result: dict[str, Any] = {"benchmark": "scaling", "machine": common.machine(),
                               "model": common.model_info(path), "threads": args.threads,
                               "sizes": sizes, "quick": args.quick}

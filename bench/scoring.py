@@ -14,7 +14,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# ruff: noqa: E402  (imports follow the sys.path fix below)
 # Run as a script: import `bench` from the repository root, not from this folder.
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
@@ -183,8 +182,8 @@ def chart(result: dict[str, Any], out: Path) -> None:
 
 def run(args: Any) -> dict[str, Any]:
     path = common.model_dir(args.model)
-    sizes = dict(batch=64, single=30, rounds=2, auroc=300) if args.quick else \
-        dict(batch=512, single=200, rounds=5, auroc=3000)
+    sizes = {"batch": 64, "single": 30, "rounds": 2, "auroc": 300} if args.quick else \
+        {"batch": 512, "single": 200, "rounds": 5, "auroc": 3000}
     result: dict[str, Any] = {"benchmark": "scoring", "machine": common.machine(),
                               "model": common.model_info(path), "threads": args.threads,
                               "sizes": sizes, "quick": args.quick}

@@ -76,12 +76,12 @@ def _steps(client: Any, clock: Clock, described: dict[str, Any], db: Any) -> lis
                      "the key below is shown once; store it now (only its hash is kept)",
                      json.dumps({"key": KEY, **described}, ensure_ascii=False),
                      f"$ export KEY={KEY}",
-                     "$ alias api='curl -s -H \"Authorization: Bearer $KEY\" "
-                     "-H \"content-type: application/json\"'"]), ""]
+                     ("$ alias api='curl -s -H \"Authorization: Bearer $KEY\" "
+                     "-H \"content-type: application/json\"'")]), ""]
     keep = ("case_number", "created", "lane", "scores", "position", "summary")
     titles = ["An angry customer of eight years, by e-mail, with the helpdesk's own ticket id:",
-              "A calm new customer, by chat:", "An urgent outage, on the phone, from a "
-              "platinum customer:"]
+              "A calm new customer, by chat:", ("An urgent outage, on the phone, from a "
+              "platinum customer:")]
     numbers = []
     for title, body in zip(titles, TICKETS, strict=True):
         made = client.post("/v1/tickets", json=body).json()
@@ -90,8 +90,8 @@ def _steps(client: Any, clock: Clock, described: dict[str, Any], db: Any) -> lis
                                      f"  | jq '{{{', '.join(keep)}}}'",
                                      _pretty(_pick(made, keep))]), ""]
     again = client.post("/v1/tickets", json={"text": ANGRY, "external_id": "zd-4711"})
-    out += ["The helpdesk's webhook fires again for the first ticket: same external id, same "
-            "text, so the same case comes back (200, not 201) and nothing changes:", "",
+    out += [("The helpdesk's webhook fires again for the first ticket: same external id, same "
+            "text, so the same case comes back (200, not 201) and nothing changes:"), "",
             _console(["$ api localhost:8000/v1/tickets -o /dev/null -w '%{http_code}\\n' -d '"
                       + _compact({"text": ANGRY, "external_id": "zd-4711"}) + "'",
                       str(again.status_code)]), ""]
@@ -100,11 +100,11 @@ def _steps(client: Any, clock: Clock, described: dict[str, Any], db: Any) -> lis
     shown = {"depth": queue["depth"], "entries": [
         _pick(e, ("case_number", "lane", "position", "summary", "explanation"))
         for e in queue["entries"]]}
-    out += ["A minute later, the queue (every position is `waiting + boost`; `summary` says "
+    out += [("A minute later, the queue (every position is `waiting + boost`; `summary` says "
             "why in an agent's words, `explanation` and `priority.terms` keep the policy's "
-            "numbers):", "",
-            _console(["$ api localhost:8000/v1/queue | jq '{depth, entries: [.entries[] | "
-                      "{case_number, lane, position, summary, explanation}]}'",
+            "numbers):"), "",
+            _console([("$ api localhost:8000/v1/queue | jq '{depth, entries: [.entries[] | "
+                      "{case_number, lane, position, summary, explanation}]}'"),
                       _pretty(shown)]), ""]
     out += _claim_and_resolve(client, queue["entries"][0]["case_number"])
     out += _feedback(client, db, numbers[1])
@@ -124,8 +124,8 @@ def _claim_and_resolve(client: Any, top: str) -> list[str]:
                 _pretty(_pick(claimed, ("case_number", "status", "lease"))),
                 f"$ api -X POST localhost:8000/v1/tickets/{top}/heartbeat | jq .lease",
                 _pretty(beat["lease"]),
-                f"$ api localhost:8000/v1/tickets/{top}/resolve -d "
-                "'{\"note\": \"refunded the double charge\"}' \\",
+                (f"$ api localhost:8000/v1/tickets/{top}/resolve -d "
+                "'{\"note\": \"refunded the double charge\"}' \\"),
                 "  | jq '{case_number, status, resolved_at}'",
                 _pretty(_pick(done, ("case_number", "status", "resolved_at"))),
                 f"$ api localhost:8000/v1/tickets/{top} | jq -c '[.audit[] | {{actor, action}}]'",
@@ -142,11 +142,11 @@ def _feedback(client: Any, db: Any, calm: str) -> list[str]:
     buf = io.StringIO()
     model = client.get("/v1/model").json()["manifest"]
     n = export_labels(db, buf, heads=model["heads"])
-    return ["Feedback closes the loop: the agent says the calm message was not frustrated, the "
+    return [("Feedback closes the loop: the agent says the calm message was not frustrated, the "
             "customer gives 5 stars, and `triage export-labels` turns corrections into "
-            "training rows:", "", _console([
-                f"$ api localhost:8000/v1/tickets/{calm}/feedback -d '{_compact(given)}' "
-                "| jq -c .", _compact(made), "$ triage export-labels",
+            "training rows:"), "", _console([
+                (f"$ api localhost:8000/v1/tickets/{calm}/feedback -d '{_compact(given)}' "
+                "| jq -c ."), _compact(made), "$ triage export-labels",
                 buf.getvalue().rstrip("\n"), f"exported {n} labelled message(s)"]), ""]
 
 
@@ -154,12 +154,12 @@ def _errors(client: Any) -> list[str]:
     empty = client.post("/v1/score", json={"text": ""}).json()
     empty = {**empty, "detail": empty.get("detail")}
     french = client.post("/v1/score", json={"text": FRENCH}).json()["results"][0]
-    return ["Bad input gets a clear error body, and a message the model cannot read is "
-            "flagged, never scored as calm:", "", _console([
+    return [("Bad input gets a clear error body, and a message the model cannot read is "
+            "flagged, never scored as calm:"), "", _console([
                 "$ api localhost:8000/v1/score -d '{\"text\": \"\"}' | jq -c '{error, error_type}'",
                 _compact(_pick(empty, ("error", "error_type"))),
-                f"$ api localhost:8000/v1/score -d '{_compact({'text': FRENCH})}' "
-                "| jq -c '.results[0]'", _compact(french)])]
+                (f"$ api localhost:8000/v1/score -d '{_compact({'text': FRENCH})}' "
+                "| jq -c '.results[0]'"), _compact(french)])]
 
 
 def _pick(d: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -180,7 +180,7 @@ def _console(lines: list[str]) -> str:
 
 def replace_block(doc: str, block: str, intro: Callable[[], str]) -> str:
     """`doc` with the text between the markers replaced by `intro()` and `block`."""
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
     if not pattern.search(doc):
         raise SystemExit(f"{DOC} has no {START} ... {END} markers")
     return pattern.sub(lambda _: f"{START}\n{intro()}\n\n{block}\n{END}", doc)

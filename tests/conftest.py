@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -200,7 +201,7 @@ class KeywordModel:
 
     heads = ("frustration", "churn_risk", "urgency")
     version = "keyword-test-1"
-    KEYWORDS = {
+    KEYWORDS: ClassVar[dict[str, dict[str, float]]] = {
         "frustration": {"furious": 0.95, "unacceptable": 0.9, "angry": 0.8, "annoyed": 0.5},
         "churn_risk": {"cancel": 0.9, "competitor": 0.8, "leaving": 0.85},
         "urgency": {"outage": 0.97, "down": 0.9, "urgent": 0.85, "asap": 0.7},

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-import api_session  # noqa: E402
+import api_session
 
 
 def test_api_session_runs_the_readme_session_on_a_real_model(tiny_model_dir: Path) -> None:

@@ -46,7 +46,7 @@ def test_language_model_is_loaded_once_when_many_threads_ask_first(
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    import py3langid.langid as langid
+    from py3langid import langid
 
     from triage import language
 

@@ -62,7 +62,7 @@ def test_runtime_runs_an_old_per_call_int8_model_one_window_per_call(
 def test_runtime_long_message_is_chunked_and_maxed(model: ScoringModel) -> None:
     sentence = "the weather was grey and the train was on time. "
     long_text = sentence * 120
-    windows, owners = model.encode([long_text])  # prepared (spelling, masks), then cut
+    windows, _owners = model.encode([long_text])  # prepared (spelling, masks), then cut
     assert 1 < len(windows) <= model.manifest.max_chunks
     assert all(len(w.ids) <= model.manifest.max_length for w in windows)
     per_window = model._run(windows)
@@ -166,7 +166,7 @@ def test_scorer_explain_returns_phrases_of_the_text(tiny_scorer: Scorer) -> None
     text = "I have called four times. Nobody answers. My card was stolen, block it now!"
     result = tiny_scorer.score_one(text, explain_top=2)
     assert result.explanation is not None
-    for head, items in result.explanation.items():
+    for items in result.explanation.values():
         assert len(items) <= 2
         for item in items:
             assert item.text in text and item.weight > 0

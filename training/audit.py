@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
-from scipy.sparse import hstack
 
 from triage.records import Record
 
@@ -84,7 +84,7 @@ def variety(texts: Sequence[str], seed: int = 0) -> Variety:
     return Variety(
         distinct_openings=len(openings) / max(len(texts), 1), top_opening=top,
         top_opening_share=top_n / max(len(texts), 1), vocabulary_per_1000=per_1000,
-        length_quantiles=tuple(int(round(v)) for v in q),  # type: ignore[arg-type]
+        length_quantiles=tuple(round(v) for v in q),  # type: ignore[arg-type]
         length_iqr_ratio=float((q[3] - q[1]) / max(q[2], 1.0)))
 
 
@@ -134,12 +134,12 @@ def to_markdown(result: Audit) -> str:
     lines = [f"Rows: {result.rows}. Positives: "
              + ", ".join(f"{h} {n} ({n / max(result.rows, 1):.0%})" for h, n in result.positives.items()),
              f"Missing labels: {result.missing}",
-             f"Words per message: median {result.median_words:.0f}, max {result.max_words}; "
-             f"under 12 words: {result.short_share:.0%}",
+             (f"Words per message: median {result.median_words:.0f}, max {result.max_words}; "
+             f"under 12 words: {result.short_share:.0%}"),
              f"Channels: {result.channels}",
              f"Industries ({len(result.industries)}): {result.industries}",
-             f"Near-duplicates (TF-IDF cosine >= {result.threshold}): {result.near_duplicate_pairs} "
-             f"pairs, {result.rows_with_near_duplicate} rows ({result.near_duplicate_share:.1%})"]
+             (f"Near-duplicates (TF-IDF cosine >= {result.threshold}): {result.near_duplicate_pairs} "
+             f"pairs, {result.rows_with_near_duplicate} rows ({result.near_duplicate_share:.1%})")]
     for v, a, b in result.examples:
         lines.append(f"  {v:.2f}: {a!r} ~ {b!r}")
     if result.variety is not None:

@@ -94,13 +94,13 @@ def write_report(model_dir: Path, heldout: Split, compare_with: Path | None,
     lines = [f"# Training report: {manifest['version']}", "",
              f"Verdict against the current model: **{result['verdict']}**"
              + (f" ({compare_with})" if old else ""), "",
-             f"Held-out split: {len(heldout.texts)} rows of `{manifest['training']['data']['path']}` "
-             "(scored through the served ONNX int8 runtime, calibrated).", "",
+             (f"Held-out split: {len(heldout.texts)} rows of `{manifest['training']['data']['path']}` "
+             "(scored through the served ONNX int8 runtime, calibrated)."), "",
              "Heads: " + "; ".join(f"`{h}`" + (f" ({d})" if d else "")
                                    for h, d in _descriptions(manifest).items()) + ".", "",
              *_table(new, old), "",
-             "Export parity: largest probability gap PyTorch vs ONNX fp32 "
-             f"{parity['max_gap_torch_vs_fp32']:.2e}, fp32 vs int8 {parity['max_gap_fp32_vs_int8']:.3f}.",
+             ("Export parity: largest probability gap PyTorch vs ONNX fp32 "
+             f"{parity['max_gap_torch_vs_fp32']:.2e}, fp32 vs int8 {parity['max_gap_fp32_vs_int8']:.3f}."),
              "", "Per-epoch validation:", ""]
     for h in manifest["training"]["history"]:
         lines.append(f"- epoch {h['epoch']}: loss {h['train_loss']:.4f}, mean AUROC "
