@@ -100,7 +100,13 @@ def invented_name(rng: random.Random, parts: int = 2) -> str:
 
 
 # a few ordinary words the syllables could spell: never used as invented names
-_COMMON = frozenset(["and", "are", "bad", "ban", "bin", "bun", "can", "cat", "dog", "den", "fun", "gun", "hat", "hen", "her", "him", "his", "hot", "man", "men", "not", "now", "one", "our", "out", "pan", "pen", "pin", "pun", "run", "sun", "tan", "ten", "the", "tin", "too", "two", "was", "way", "who", "why", "yes", "you", "he", "she", "it", "we", "they", "them", "this", "that", "kill", "hate", "shit"])
+_COMMON = frozenset((
+    "and", "are", "bad", "ban", "bin", "bun", "can", "cat", "dog", "den", "fun", "gun",
+    "hat", "hen", "her", "him", "his", "hot", "man", "men", "not", "now", "one", "our",
+    "out", "pan", "pen", "pin", "pun", "run", "sun", "tan", "ten", "the", "tin", "too",
+    "two", "was", "way", "who", "why", "yes", "you", "he", "she", "it", "we", "they",
+    "them", "this", "that", "kill", "hate", "shit",
+))
 
 
 def _identity(rng: random.Random) -> dict[str, str]:
