@@ -1,13 +1,16 @@
-"""What per-token int8 costs in fidelity: the same weights as fp32, int8 per call (the runtime
-before 2026-12-02) and int8 per token (now), on every dev row.
+"""What int8 costs in fidelity: the same weights as fp32; int8 per call (the runtime before
+2026-12-02), int8 per token with 8-bit weights (models built 2026-12-02) and int8 per token
+with 7-bit weights (now: `training.quantize`), on the dev rows.
 
-From a model directory's `model-fp32.onnx`, the two int8 graphs are made here
-(`training.quantize`); each variant is served by the real runtime (text preparation,
-windows, calibration), the per-call one window per call as the runtime runs it. Reported:
-AUROC per dev source and head for each variant, and per message the largest and the 99th
-percentile gap in probability against fp32.
+From a model directory's `model-fp32.onnx`, the int8 graphs are made here; each variant is
+served by the real runtime (text preparation, windows, calibration), the per-call one
+window per call as the runtime runs it. Reported: AUROC per dev source and head for each
+variant; per message the largest and the 99th percentile gap in probability against fp32;
+and, for the per-token variants, the largest difference between the first `--alone`
+messages scored in batches of 32 and one by one (0.0 means batch invariant on this CPU).
+The CPU matters: without VNNI, 8-bit weights can saturate onnxruntime's int16 pair sums.
 
-    python bench/int8_fidelity.py [--model DIR] [--quick]
+    python bench/int8_fidelity.py [--model DIR] [--every N] [--variants fp32,per-token]
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from bench import common
+
+VARIANTS = ("per-call", "per-token-8bit", "per-token")
 
 
 def variant(src: Path, dst: Path, kind: str) -> Path:
@@ -48,6 +53,9 @@ def variant(src: Path, dst: Path, kind: str) -> Path:
         quantize_dynamic(str(src / "model-fp32.onnx"), str(dst / "model.onnx"),
                          per_channel=True, weight_type=QuantType.QInt8)
         label = "int8-dynamic-per-channel"
+    elif kind == "per-token-8bit":
+        quantize(src / "model-fp32.onnx", dst / "model.onnx", reduce_range=False)
+        label = "int8-per-token"
     else:
         quantize(src / "model-fp32.onnx", dst / "model.onnx")
         label = "int8-per-token"
@@ -58,7 +66,17 @@ def variant(src: Path, dst: Path, kind: str) -> Path:
 
 
 def main() -> None:
-    args = common.parse(common.parser(__doc__.splitlines()[0]))
+    p = common.parser(__doc__.splitlines()[0])
+    p.add_argument("--every", type=int, default=1, help="score every Nth dev row (default all)")
+    p.add_argument("--variants", default=",".join(VARIANTS),
+                   help=f"comma-separated, of {', '.join(VARIANTS)} (fp32 is always scored)")
+    p.add_argument("--alone", type=int, default=300,
+                   help="messages scored alone and batched, per int8 per-token variant")
+    args = common.parse(p)
+    kinds = ["fp32"] + [k for k in args.variants.split(",") if k and k != "fp32"]
+    unknown = set(kinds) - {"fp32", *VARIANTS}
+    if unknown:
+        raise SystemExit(f"unknown variants: {sorted(unknown)}")
     from triage.metrics import head_metrics
     from triage.models.runtime import ScoringModel
 
@@ -66,19 +84,26 @@ def main() -> None:
     rows = common.dev_rows()
     if not rows:
         raise SystemExit(f"{common.DEV} is missing")
-    if args.quick:
-        rows = rows[::20]
+    rows = rows[::20 if args.quick else args.every]
     texts = [r["text"] for r in rows]
     probs: dict[str, np.ndarray] = {}
+    batch_gap: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-fidelity-") as tmp:
-        for kind in ("fp32", "per-call", "per-token"):
+        for kind in kinds:
             path = variant(model, Path(tmp) / kind, kind)
             runtime = ScoringModel(path, threads=args.threads, batch_size=32)
             common.log(f"{kind}: scoring {len(texts):,} dev rows")
             probs[kind] = runtime.predict_proba(texts)
             heads = runtime.heads
+            if kind.startswith("per-token") and args.alone:
+                some = texts[:args.alone]
+                alone = np.vstack([runtime.predict_proba([t]) for t in some])
+                batch_gap[kind] = float(np.abs(runtime.predict_proba(some) - alone).max())
     result: dict[str, Any] = {"machine": common.machine(), "model": common.model_info(model),
-                              "rows": len(texts), "auroc": {}, "gap_vs_fp32": {}}
+                              "rows": len(texts), "every": args.every, "auroc": {},
+                              "gap_vs_fp32": {},
+                              "batched_vs_alone": {"messages": min(args.alone, len(texts)),
+                                                   "largest_difference": batch_gap}}
     sources = sorted({r["source"] for r in rows})
     for source in sources:
         sel = [i for i, r in enumerate(rows) if r["source"] == source]
@@ -90,7 +115,7 @@ def main() -> None:
             result["auroc"][f"{source}/{head}"] = {
                 kind: round(head_metrics(y, p[labelled, j]).auroc or float("nan"), 4)
                 for kind, p in probs.items()}
-    for kind in ("per-call", "per-token"):
+    for kind in kinds[1:]:
         gap = np.abs(probs[kind] - probs["fp32"])
         worst = int(gap.max(axis=1).argmax())
         result["gap_vs_fp32"][kind] = {
@@ -100,6 +125,8 @@ def main() -> None:
         common.log(f"{key}: " + ", ".join(f"{k} {v}" for k, v in cell.items()))
     for kind, cell in result["gap_vs_fp32"].items():
         common.log(f"{kind} vs fp32: {cell}")
+    for kind, gap in batch_gap.items():
+        common.log(f"{kind}: batched vs alone, largest difference {gap}")
     common.write_json(args.out, "int8_fidelity", result)
 
 

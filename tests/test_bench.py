@@ -135,3 +135,26 @@ def test_bench_dialect_forms_takes_the_held_out_kind_apart() -> None:
     assert out["wicked"]["changed"] == 1 and out["wicked"]["over"] == 0
     assert out["dosh"] == {"changed": 0, "over": 0, "max": 0.0}
     assert out["all"]["changed"] == 2 and out["all"]["over"] == 1
+
+
+def test_bench_int8_fidelity_variants_differ_only_in_weight_range(tiny_model_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, numpy_helper
+
+    from bench.int8_fidelity import variant
+    from triage.models.runtime import ScoringModel
+
+    def widest(path: Path) -> int:
+        return max(int(np.abs(numpy_helper.to_array(t).astype(np.int16)).max())
+                   for t in onnx.load(str(path / "model.onnx")).graph.initializer
+                   if t.data_type == TensorProto.INT8)
+
+    seven = variant(tiny_model_dir, tmp_path / "seven", "per-token")
+    eight = variant(tiny_model_dir, tmp_path / "eight", "per-token-8bit")
+    assert widest(seven) <= 64 < widest(eight)
+    texts = ["my card was charged twice", "thanks, all sorted now"]
+    a, b = (ScoringModel(p, threads=1).predict_proba(texts) for p in (seven, eight))
+    assert a.shape == b.shape == (2, 3)
+    assert np.abs(a - b).max() < 0.2  # the same weights, quantized a bit more coarsely

@@ -12,8 +12,17 @@ from typing import Any
 QUANTIZATION = "int8-per-token"
 
 
-def quantize(fp32: Path, int8: Path) -> None:
-    """int8 with per-channel weights and per-token activations (see `per_token`)."""
+def quantize(fp32: Path, int8: Path, *, reduce_range: bool = True) -> None:
+    """int8 with per-channel weights and per-token activations (see `per_token`).
+
+    Weights use 7 of their 8 bits (`reduce_range`: -64..64). On x86 CPUs without VNNI
+    (AVX2 only, e.g. AMD EPYC before Zen 4) onnxruntime's u8 x s8 kernels multiply with
+    VPMADDUBSW, which adds two u8 x s8 products into an int16 and saturates past 32,767:
+    with 8-bit weights, 255 x 127 x 2 can overflow, so a score there could differ from
+    fp32 and from the same message on another CPU, and a batched row take another kernel
+    path than the row alone. With 7-bit weights every pair sum fits (255 x 64 x 2 =
+    32,640): the integer products are exact on every CPU, VNNI or not. (`reduce_range=False`
+    gives the 8-bit weights of models built before 2026-12-03, for bench/int8_fidelity.py.)"""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -22,7 +31,8 @@ def quantize(fp32: Path, int8: Path) -> None:
     quiet.setLevel(logging.ERROR)  # onnxruntime logs a pre-processing hint at WARNING
     try:
         dynamic = int8.with_name(int8.name + ".dynamic")
-        quantize_dynamic(str(fp32), str(dynamic), per_channel=True, weight_type=QuantType.QInt8)
+        quantize_dynamic(str(fp32), str(dynamic), per_channel=True, weight_type=QuantType.QInt8,
+                         reduce_range=reduce_range)
         onnx.save(per_token(onnx.load(str(dynamic))), str(dynamic))
         optimize(dynamic, int8)
         dynamic.unlink()

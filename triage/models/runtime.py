@@ -16,8 +16,9 @@ docs/benchmarks.md). Nothing here imports torch.
 Batch invariance: a message's score must not depend on which other messages it was scored
 with. Models built now are quantized per token (`int8-per-token`: each token's activations
 get their own int8 scale, `training/quantize.py`), so a window's result depends on that
-window alone and windows batch freely, as in fp32. Models built before quantized each
-activation tensor with one scale per call (`int8-dynamic-per-channel`), so rows batched
+window alone and windows batch freely, as in fp32; their weights use 7 bits, so the
+integer products cannot saturate on CPUs without VNNI and are exact on every CPU. Models
+built before 2026-12-02 quantized each activation tensor with one scale per call (`int8-dynamic-per-channel`), so rows batched
 together changed each other's scores (median 0.003, p99 0.13, max 0.35 between batch sizes
 1 and 8 on 400 dev messages); such a model still runs every window in a call of its own
 (`one_per_call`); rebuild it to batch.
