@@ -4,8 +4,8 @@
 # model directory at /models/default.
 #
 #   docker build -t triage .                              # trains the default model from
-#                                                         # data/samples: 9-15 min on 2
-#                                                         # idle cores, far longer on busy ones
+#                                                         # data/samples: 9-45 min on 2
+#                                                         # idle cores by CPU, longer on busy ones
 #   docker build -t triage --build-arg MODEL=context .    # uses ./models/default instead
 #   docker run -p 8000:8000 -v triage-data:/var/lib/triage triage
 #

@@ -22,7 +22,7 @@ def quantize(fp32: Path, int8: Path, *, reduce_range: bool = True) -> None:
     fp32 and from the same message on another CPU, and a batched row take another kernel
     path than the row alone. With 7-bit weights every pair sum fits (255 x 64 x 2 =
     32,640): the integer products are exact on every CPU, VNNI or not. (`reduce_range=False`
-    gives the 8-bit weights of models built before 2026-12-03, for bench/int8_fidelity.py.)"""
+    gives the 8-bit weights models had before, for bench/int8_fidelity.py.)"""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -2,7 +2,7 @@
 
 `ensure_default_model` returns the configured model directory when it already holds a valid
 model. Otherwise, for the default location only, it trains one from the project's own
-labelled samples (needs the `train` extra; 9-15 minutes on 2 idle cores, far longer on
+labelled samples (needs the `train` extra; 9-45 minutes on 2 idle cores by CPU, far longer on
 busy ones), builds it in a temporary directory beside the target and renames it into
 place, under a lock file so that two processes never build at once. It scores exactly our
 three heads (`DEFAULT_HEADS`), whatever other label columns the samples may come to hold.
@@ -93,7 +93,8 @@ def _check_samples(data: Path, target: Path) -> None:
 # Two epochs: three over the 12,268 samples (1,608 steps) showed 13.5 minutes of training
 # alone. Over 13,308 samples two epochs are 1,164 steps: 8 min 32 s in all on an idle
 # 2-core AMD EPYC with AVX-512 (2026-12-02); over 13,668, 1,194 steps took 11 min 55 s on
-# an idle one with AVX2 only, over the 10 minutes issue 9 asks for. `freeze_layers=2` would
+# an idle one with AVX2 only, and 42 min 45 s on a slower AVX2 one (about 1.9 s a step),
+# over the 10 minutes issue 9 asks for. `freeze_layers=2` would
 # cut a step by 30 % but costs AUROC (docs/model-card.md), so the build freezes none.
 DEFAULT_BUILD: dict[str, Any] = {"heads": DEFAULT_HEADS, "epochs": 2}
 
@@ -118,8 +119,8 @@ def build_default(data: Path, target: Path, log: Callable[[str], None],
     except ImportError as exc:
         raise ModelError(NO_TRAIN_EXTRA.format(target=target)) from exc
     _check_samples(data, target)
-    log(f"building the default model from {data} into {target} (one-off: 9-15 minutes "
-        "on 2 idle cores, up to an hour on busy ones)")
+    log(f"building the default model from {data} into {target} (one-off: 9-45 minutes "
+        "on 2 idle cores by CPU, longer on busy ones)")
     work = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
     try:
         teacher = default_teacher(data)
