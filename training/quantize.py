@@ -19,8 +19,8 @@ def quantize(fp32: Path, int8: Path, *, reduce_range: bool = True) -> None:
     (AVX2 only, e.g. AMD EPYC before Zen 4) onnxruntime's u8 x s8 kernels multiply with
     VPMADDUBSW, which adds two u8 x s8 products into an int16 and saturates past 32,767:
     with 8-bit weights, 255 x 127 x 2 can overflow, so a score there could differ from
-    fp32 and from the same message on another CPU, and a batched row take another kernel
-    path than the row alone. With 7-bit weights every pair sum fits (255 x 64 x 2 =
+    fp32 and from the same message on another CPU (and, on one such machine, a row batched
+    differed from the same row alone). With 7-bit weights every pair sum fits (255 x 64 x 2 =
     32,640): the integer products are exact on every CPU, VNNI or not. (`reduce_range=False`
     gives the 8-bit weights models had before, for bench/int8_fidelity.py.)"""
     import onnx
