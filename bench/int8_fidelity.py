@@ -53,11 +53,9 @@ def variant(src: Path, dst: Path, kind: str) -> Path:
         quantize_dynamic(str(src / "model-fp32.onnx"), str(dst / "model.onnx"),
                          per_channel=True, weight_type=QuantType.QInt8)
         label = "int8-dynamic-per-channel"
-    elif kind == "per-token-8bit":
-        quantize(src / "model-fp32.onnx", dst / "model.onnx", reduce_range=False)
-        label = "int8-per-token"
     else:
-        quantize(src / "model-fp32.onnx", dst / "model.onnx")
+        quantize(src / "model-fp32.onnx", dst / "model.onnx",
+                 reduce_range=kind != "per-token-8bit")
         label = "int8-per-token"
     raw = json.loads((src / "manifest.json").read_text())
     raw["onnx"]["quantization"] = label
