@@ -179,42 +179,6 @@ def test_training_dialect_rewrites_vary_and_never_teach_the_held_out_forms() -> 
             assert not re.search(rf"\b{re.escape(form)}\b", out, re.IGNORECASE), (form, out)
 
 
-def test_training_odd_words_are_unused_vocabulary_and_never_the_held_out_forms() -> None:
-    from training.augment import odd_words
-
-    vocab = ["ye", "tis", "wicked", "glacier", "sprocket", "refund", "##ing", "x", "Paris",
-             "café", "over9", "abbreviations", "thou", "dosh", "quill", "awful", "ugh"]
-    texts = ["I want a REFUND for the quill", "Glacier?"]
-    assert odd_words(vocab, texts) == ["sprocket", "thou"]  # VADER knows "awful", "ugh"
-    assert odd_words(vocab, texts, toned=()) == ["awful", "sprocket", "thou", "ugh"]
-
-
-def test_training_odd_word_swaps_one_or_two_small_words_only() -> None:
-    import random
-
-    from training.augment import augment, with_odd_word
-
-    text = "You never sent my refund and the app is broken, I am furious."
-    pool = ["sprocket", "quill"]
-    rng = random.Random(5)
-    outs = [with_odd_word(text, rng, pool) for _ in range(300)]
-    kept = ("never", "sent", "refund", "app", "broken", "furious", "am", "I")
-    for out in outs:
-        words, before = out.rstrip(".").split(), text.rstrip(".").split()
-        swapped = [(a, b) for a, b in zip(before, words, strict=True) if a != b]
-        assert 1 <= len(swapped) <= 2, out
-        for old, new in swapped:
-            assert old.strip(",") not in kept and new.strip(",").lower() in pool, out
-            assert old[0].isupper() == new[0].isupper(), out
-    assert {o.split()[0] for o in outs} >= {"Sprocket", "Quill", "You"}
-    assert with_odd_word("never broken", rng, pool) == "never broken"  # no small word
-    # off (the default), augmentation draws exactly what it drew before the option existed
-    texts = [f"you sent {i} cards to the little shop, very slow" for i in range(500)]
-    assert augment(texts, random.Random(0), 0.5, pool, 0.0) == augment(texts, random.Random(0), 0.5)
-    swapped = augment(texts, random.Random(0), 0.5, pool, 1.0)
-    assert 0.1 < sum(("sprocket" in o or "quill" in o) for o in swapped) / len(texts) < 0.3
-
-
 def test_training_consistency_loss_pulls_counterfactual_copies_together(torch) -> None:  # type: ignore[no-untyped-def]
     """The loss is the mean label loss of both copies plus the weighted probability gap."""
     import random

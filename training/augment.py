@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Sequence
 
 FIRST = ["Aisha", "Liam", "Chen", "Fatima", "Diego", "Olga", "Kwame", "Hiroshi", "Ingrid",
          "Rahul", "Zanele", "Mateo", "Siobhan", "Tariq", "Yuki", "Amara", "Bogdan", "Leilani",
@@ -169,86 +168,27 @@ def with_dialect(text: str, rng: random.Random) -> str:
     return text
 
 
-# Small words every English says its own way ("you": ye, youse, yiz, thee; "little": wee,
-# lil; "it's": tis, 'tis; "money": dosh, brass, wonga ...): the slots where a voice we never
-# wrote down puts a word the model has not seen used that way. Negations and words that
-# carry tone are not slots: swapping them would change what the message says.
-_SLOTS = re.compile(
-    r"\b(?:you|your|yours|it's|it|the|a|an|my|me|we|our|us|they|them|this|that|these|"
-    r"those|to|of|for|with|and|at|in|on|from|about|very|really|quite|little|lot|lots|"
-    r"money|friend|friends|children|kids|family|people|stuff|thing|things|think|guess|"
-    r"going|just|some|now|here|there|is|are|was|were|have|has|got|get|want|know|mum|mom|"
-    r"dad|house|home|phone|car|shop|work|today|yesterday|week|month)\b", re.IGNORECASE)
-
-
-def tone_words() -> frozenset[str]:
-    """The words of the VADER sentiment lexicon (MIT; the `vaderSentiment` package): words
-    that carry tone, which an odd word must never be."""
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return frozenset(SentimentIntensityAnalyzer().lexicon)
-
-
-def odd_words(vocabulary: Iterable[str], texts: Iterable[str],
-              toned: Iterable[str] | None = None) -> list[str]:
-    """Whole words of the model's vocabulary (`vocabulary`: lower-case, alphabetic, 2-8
-    letters) that none of `texts` uses and that carry no tone (`toned`, by default
-    `tone_words()`): words the model knows from pre-training but has never seen in our
-    messages, so never with a label. The parity check's held-out dialect forms
-    (`triage.parity.DIALECT_HELD_OUT`) are left out, so the check stays honest."""
-    from triage.parity import DIALECT_HELD_OUT
-
-    used = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
-    used |= set(tone_words() if toned is None else toned)
-    used |= {w for _, form in DIALECT_HELD_OUT for w in form.lower().split()}
-    return sorted(w for w in vocabulary
-                  if 2 <= len(w) <= 8 and w.isalpha() and w.isascii() and w == w.lower()
-                  and w not in used)
-
-
-def with_odd_word(text: str, rng: random.Random, pool: Sequence[str]) -> str:
-    """`text` with one or two of its small words (`_SLOTS`) replaced by a word from `pool`
-    (`odd_words`): a voice the model was never shown must not read as tone."""
-    slots = list(_SLOTS.finditer(text))
-    if not slots or not pool:
-        return text
-    for hit in sorted(rng.sample(slots, min(len(slots), rng.choice((1, 1, 2)))),
-                      key=lambda m: m.start(), reverse=True):
-        word = rng.choice(pool)
-        if hit.group(0)[0].isupper():
-            word = word.capitalize()
-        text = text[:hit.start()] + word + text[hit.end():]
-    return text
-
-
-def augment(texts: list[str], rng: random.Random, share: float,
-            odd: Sequence[str] = (), odd_share: float = 0.0) -> list[str]:
-    """A copy of `texts` with about `share` of them re-written by the functions above;
-    `odd_share` of the dialect rewrites also get a word from `odd` (`with_odd_word`)."""
+def augment(texts: list[str], rng: random.Random, share: float) -> list[str]:
+    """A copy of `texts` with about `share` of them re-written by the functions above."""
     out = []
     for text in texts:
         roll = rng.random()
         if roll < share:
-            text = _rewrite(text, rng, roll / share, odd, odd_share)
+            text = _rewrite(text, rng, roll / share)
         out.append(text)
     return out
 
 
-def counterfactual(text: str, rng: random.Random, odd: Sequence[str] = (),
-                   odd_share: float = 0.0) -> str:
+def counterfactual(text: str, rng: random.Random) -> str:
     """One re-written copy of `text` that must score the same (for the consistency loss)."""
-    return _rewrite(text, rng, rng.random(), odd, odd_share)
+    return _rewrite(text, rng, rng.random())
 
 
-def _rewrite(text: str, rng: random.Random, pick: float, odd: Sequence[str] = (),
-             odd_share: float = 0.0) -> str:
+def _rewrite(text: str, rng: random.Random, pick: float) -> str:
     """Re-write `text` one way, chosen by `pick` in [0, 1): identity 30 %, a mention 30 %,
-    spelling and dialect 40 % (`odd_share` of those with an odd word too)."""
+    spelling and dialect 40 %."""
     if pick < 0.3:
         return with_identity(text, rng)
     if pick < 0.6:
         return with_mention(text, rng)
-    text = with_dialect(text, rng)
-    if odd and odd_share and rng.random() < odd_share:
-        text = with_odd_word(text, rng, odd)
-    return text
+    return with_dialect(text, rng)

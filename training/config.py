@@ -26,11 +26,6 @@ class TrainConfig:
     copies' probabilities: the model is taught directly that those details must not move
     a score.
 
-    `odd_word_share` of the dialect rewrites also put, in place of one or two small words
-    ("you", "little", "money"), a word of the base model's vocabulary that none of our
-    messages uses (`training.augment.with_odd_word`): the model learns that a voice it was
-    never shown is not tone.
-
     `teacher` names a soft-label file (`training/teacher.py`: a stronger encoder's
     out-of-fold probabilities for the training rows); the loss then becomes
     (1 - `distill_weight`) x the label loss + `distill_weight` x the cross-entropy against
@@ -59,7 +54,6 @@ class TrainConfig:
     val_fraction: float = 0.15
     heldout_fraction: float = 0.15
     augment_share: float = 0.5
-    odd_word_share: float = 0.0
     consistency_weight: float = 0.0
     teacher: str | None = None
     distill_weight: float = 0.5

@@ -24,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
-from training.augment import augment, counterfactual, odd_words
+from training.augment import augment, counterfactual
 from training.calibrate import apply_platt, best_thresholds, fit_platt
 from training.config import TrainConfig
 from training.contrastive import contrastive_stage
@@ -40,7 +40,6 @@ from training.export import export_model
 from training.modeling import load_base
 from triage.errors import InputError
 from triage.heads import describe
-from triage.language import vocabulary_words
 from triage.metrics import head_metrics
 from triage.models.manifest import LONG_TEXT_STRATEGIES
 from triage.records import ReadReport
@@ -105,11 +104,10 @@ def label_loss(logits: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor | 
 def consistency_loss(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
                      texts: list[str], logits: torch.Tensor, labels: torch.Tensor,
                      loss: torch.Tensor, config: TrainConfig,
-                     rng: random.Random, odd: Sequence[str] = ()) -> torch.Tensor:
+                     rng: random.Random) -> torch.Tensor:
     """The batch's loss with counterfactual copies: mean label loss of both copies plus
     `consistency_weight` x the mean squared gap between their probabilities."""
-    enc = tokenizer([prepare(counterfactual(t, rng, odd, config.odd_word_share)) for t in texts],
-                    padding=True,
+    enc = tokenizer([prepare(counterfactual(t, rng)) for t in texts], padding=True,
                     truncation=True, max_length=config.max_length, return_tensors="pt")
     other = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
     gap = (torch.sigmoid(logits) - torch.sigmoid(other)).pow(2).mean()
@@ -211,9 +209,6 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
     history: list[dict] = []
     best = -1.0
     best_logits = np.zeros((0, len(splits["val"].heads)), dtype=np.float32)
-    odd = odd_words(vocabulary_words(tokenizer.get_vocab()),
-                    (t for split in splits.values() for t in split.texts)) \
-        if config.odd_word_share else []
     step = 0
     started = said = time.time()
     try:
@@ -223,8 +218,7 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                 losses = []
                 train = splits["train"]
                 if config.augment_share:
-                    train = Split(augment(train.texts, rng, config.augment_share, odd,
-                                          config.odd_word_share),
+                    train = Split(augment(train.texts, rng, config.augment_share),
                                   train.labels, train.records, train.heads, train.soft)
                 for ids, mask, labels, soft, texts in batches(
                         train, tokenizer, config.batch_size, config.max_length, shuffle=True,
@@ -233,7 +227,7 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
                     loss = label_loss(logits, labels, soft, config.distill_weight)
                     if config.consistency_weight:
                         loss = consistency_loss(model, tokenizer, texts, logits, labels, loss,
-                                                config, rng, odd)
+                                                config, rng)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     optimizer.step()

@@ -53,9 +53,6 @@ def train_cmd(
     consistency_weight: Annotated[float | None, typer.Option(
         help="Weight of the counterfactual consistency loss (0 turns it off; default: "
              "the training configuration's).")] = None,
-    odd_word_share: Annotated[float | None, typer.Option(
-        help="Share of the dialect rewrites that also swap a small word for a word none of "
-             "the samples uses (0 turns it off; default: the training configuration's).")] = None,
     teacher: Annotated[Path | None, typer.Option(
         help="Soft labels to distil from (`python -m training.teacher DATA -o FILE`): a "
              "stronger encoder's probabilities for the training rows.")] = None,
@@ -97,8 +94,6 @@ def train_cmd(
                          long_text=long_text)
     if consistency_weight is not None:
         config.consistency_weight = consistency_weight
-    if odd_word_share is not None:
-        config.odd_word_share = odd_word_share
     current = compare or settings().resolved_model_dir()
     train(config, data, out, log=log, compare_with=current if current != out else None)
     typer.echo((out / "report.md").read_text(encoding="utf-8"), err=True)
