@@ -158,3 +158,22 @@ def test_bench_int8_fidelity_variants_differ_only_in_weight_range(tiny_model_dir
     a, b = (ScoringModel(p, threads=1).predict_proba(texts) for p in (seven, eight))
     assert a.shape == b.shape == (2, 3)
     assert np.abs(a - b).max() < 0.2  # the same weights, quantized a bit more coarsely
+
+
+def test_bench_second_person_probe_measures_the_you_gap() -> None:
+    """A scorer that reads "You" as blame shows a gap; one that reads the verb shows none."""
+    import numpy as np
+
+    from bench.second_person import CALM, COMPLAINTS, probe
+
+    def blames_you(texts: list[str]) -> np.ndarray:
+        return np.array([[0.9 if t.startswith("You") else 0.1] for t in texts])
+
+    def reads_verbs(texts: list[str]) -> np.ndarray:
+        return np.array([[0.9 if ("charged" in t or "lost" in t) else 0.1] for t in texts])
+
+    biased = probe(blames_you)
+    assert biased["calm"]["You"] == 0.9 and biased["you_gap"] == pytest.approx(0.8)
+    fair = probe(reads_verbs)
+    assert fair["you_gap"] == 0.0 and fair["complaints_you"] == 0.9
+    assert len(CALM) == 10 and len(COMPLAINTS) == 2
