@@ -250,6 +250,6 @@ def test_teacher_missing_file_is_an_input_error(tmp_path: Path) -> None:
 
     split = Split(["x"], np.zeros((1, 3), dtype=np.float32), [Record("x", {}, {"id": "a"})],
                   HEADS)
-    assert attach_teacher(TrainConfig(), split, None, print) is None and split.soft is None
+    assert attach_teacher(TrainConfig(), split, print) is None and split.soft is None
     with pytest.raises(InputError, match="training.teacher"):
-        attach_teacher(TrainConfig(teacher=str(tmp_path / "none.jsonl")), split, None, print)
+        attach_teacher(TrainConfig(teacher=str(tmp_path / "none.jsonl")), split, print)

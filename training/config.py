@@ -30,10 +30,6 @@ class TrainConfig:
     out-of-fold probabilities for the training rows); the loss then becomes
     (1 - `distill_weight`) x the label loss + `distill_weight` x the cross-entropy against
     the teacher's probabilities, on the rows the file covers (matched by id and text).
-    Unless `distill_truncated`, a row longer than `max_length` tokens keeps its labels only:
-    the student reads just its first window in training, and the teacher reads such rows
-    worst (out of fold on our samples, urgency 0.75 against 0.94 on rows of at most 64
-    tokens; docs/model-card.md).
 
     `freeze_layers` > 0 keeps the embeddings and that many bottom transformer layers as the
     base model has them (`training.train.freeze`): fewer weights to move on a few thousand
@@ -61,7 +57,6 @@ class TrainConfig:
     consistency_weight: float = 0.0
     teacher: str | None = None
     distill_weight: float = 0.5
-    distill_truncated: bool = False
     freeze_layers: int = 0
     contrastive_epochs: int = 0
     contrastive_pairs: int = 4000

@@ -265,12 +265,10 @@ def fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, splits: dict
     return history, best_logits
 
 
-def attach_teacher(config: TrainConfig, train: Split, tokenizer: PreTrainedTokenizerBase,
-                   log: Log) -> dict | None:
+def attach_teacher(config: TrainConfig, train: Split, log: Log) -> dict | None:
     """Load `config.teacher`'s soft labels onto the training split; say how many rows it
     covers (a row whose text changed since the file was made is trained on its labels
-    only, and so, unless `config.distill_truncated`, is a row longer than `max_length`
-    tokens: `long_rows`). Returns what the manifest records of it."""
+    only). Returns what the manifest records of it."""
     if not config.teacher:
         return None
     from training.teacher import load_soft_labels
@@ -280,33 +278,13 @@ def attach_teacher(config: TrainConfig, train: Split, tokenizer: PreTrainedToken
         raise InputError(f"teacher file {path} does not exist; make it with "
                          "`python -m training.teacher DATA -o FILE`")
     train.soft, missing = load_soft_labels(path, train.records, train.heads)
-    long = np.zeros(len(train.texts), dtype=bool)
-    if not config.distill_truncated and len(train.texts):
-        long = np.array(longer_than(tokenizer, train.texts, config.max_length))
-        train.soft[long] = np.nan
     covered = len(train.records) - missing
-    distilled = int((~np.isnan(train.soft).all(axis=1)).sum()) if len(train.texts) else 0
     log(f"distilling from {path}: soft labels for {covered} of {len(train.records)} "
-        f"training rows, weight {config.distill_weight}"
-        + ("" if config.distill_truncated else
-           f"; {int(long.sum())} rows over {config.max_length} tokens keep their labels only"))
-    if distilled == 0:
-        log("warning: the teacher gives none of these rows a soft label; training on labels only")
+        f"training rows, weight {config.distill_weight}")
+    if covered == 0:
+        log("warning: the teacher file covers none of these rows; training on labels only")
     return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "covered_rows": covered, "distill_weight": config.distill_weight,
-            "long_rows": int(long.sum()), "distilled_rows": distilled}
-
-
-def longer_than(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
-                max_length: int) -> list[bool]:
-    """Whether each text, as the model reads it (`prepare`), runs past `max_length` tokens
-    (special tokens counted), i.e. is cut in training."""
-    out: list[bool] = []
-    for start in range(0, len(texts), 512):
-        enc = tokenizer([prepare(t) for t in texts[start:start + 512]], truncation=False,
-                        add_special_tokens=True)
-        out.extend(len(ids) > max_length for ids in enc["input_ids"])
-    return out
+            "covered_rows": covered, "distill_weight": config.distill_weight}
 
 
 def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:
@@ -348,8 +326,8 @@ def train(config: TrainConfig, data: Path, output_dir: Path, *, log: Log = print
             f"{report.skipped[0][1]}")
     splits = make_splits(records, config.val_fraction, config.heldout_fraction, heads)
     log("rows: " + ", ".join(f"{k} {len(v.texts)}" for k, v in splits.items()))
+    teacher = attach_teacher(config, splits["train"], log)
     model, tokenizer = load_base(config.base_model, heads)
-    teacher = attach_teacher(config, splits["train"], tokenizer, log)
     if config.contrastive_epochs:
         contrastive_stage(model, tokenizer, splits["train"], config, log)
     history, val_logits = fit(model, tokenizer, splits, config, output_dir, log)
