@@ -177,3 +177,23 @@ def test_bench_second_person_probe_measures_the_you_gap() -> None:
     fair = probe(reads_verbs)
     assert fair["you_gap"] == 0.0 and fair["complaints_you"] == 0.9
     assert len(CALM) == 10 and len(COMPLAINTS) == 2
+
+
+def test_bench_teacher_length_reads_each_bucket_on_its_own_rows() -> None:
+    """A teacher right on short rows and backwards on long ones reads 1.0 and 0.0; rows
+    without a label are left out, and a bucket of one class has no AUROC."""
+    import numpy as np
+
+    from bench.teacher_length import by_length
+
+    tokens = np.array([10, 20, 30, 40, 200, 300, 400, 500, 100, 110])
+    labels = np.array([[0, 1], [1, 1], [0, np.nan], [1, 1], [0, 0], [1, 0], [0, 0], [1, 0],
+                       [np.nan, 0], [1, 0]], dtype=np.float32)
+    soft = np.array([[0.1, 0.5], [0.9, 0.5], [0.2, 0.5], [0.8, 0.5], [0.9, 0.5], [0.1, 0.5],
+                     [0.8, 0.5], [0.2, 0.5], [0.5, 0.5], [0.5, 0.5]], dtype=np.float32)
+    out = by_length(labels, soft, tokens, ("frustration", "urgency"))
+    assert out["frustration"]["<=64"] == {"rows": 4, "positive": 0.5, "auroc": 1.0}
+    assert out["frustration"][">128"]["auroc"] == 0.0
+    assert out["frustration"]["65-128"] == {"rows": 1, "positive": 1.0, "auroc": None}
+    assert out["urgency"]["<=64"]["rows"] == 3 and out["urgency"]["<=64"]["auroc"] is None
+
