@@ -32,21 +32,26 @@ ENGINES = ("hf-torch", "onnx-fp32", "onnx-int8", "int8+Scorer", "int8 NxT1")
 
 
 class Callers:
-    """The int8 model with `threads` callers of one intra-op thread each, as the batch engine
-    (`--workers`) and the server (inference slots) use it: an int8 model runs one window per
-    call (batch invariance), and a second intra-op thread barely speeds up one short window,
-    so the cores are better spent on independent calls. Chunks of 32 go to the callers."""
+    """The int8 model with `threads` callers of one intra-op thread each, as `triage score`
+    (`--workers`, one per core by default) and the server (inference slots) use it. Each
+    caller gets one contiguous share of the texts, as each batch worker gets a whole chunk
+    of rows, and the runtime sorts its share by length into micro-batches of 32 windows.
+    (Until 2026-12-03 the shares were 32 texts in file order, padded to the longest of
+    each: fair while int8 ran one window per call, far too slow on mixed lengths since
+    per-token int8 batches windows.)"""
 
     def __init__(self, path: Path, threads: int) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         from triage.models.runtime import ScoringModel
 
+        self.threads = max(1, threads)
         self.model = ScoringModel(path, threads=1, batch_size=32)
-        self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="bench-int8")
+        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="bench-int8")
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        chunks = [texts[i:i + 32] for i in range(0, len(texts), 32)]
+        share = -(-len(texts) // self.threads)
+        chunks = [texts[i:i + share] for i in range(0, len(texts), share)]
         return np.concatenate(list(self.pool.map(self.model.predict_proba, chunks)))
 
 

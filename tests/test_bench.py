@@ -197,3 +197,23 @@ def test_bench_teacher_length_reads_each_bucket_on_its_own_rows() -> None:
     assert out["frustration"]["65-128"] == {"rows": 1, "positive": 1.0, "auroc": None}
     assert out["urgency"]["<=64"]["rows"] == 3 and out["urgency"]["<=64"]["auroc"] is None
 
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_bench_scoring_callers_score_like_the_model_in_input_order(
+        tiny_model_dir: Path, threads: int) -> None:
+    """`int8 NxT1` hands each caller one contiguous share (as `triage score` hands each
+    worker a chunk) and puts the shares back in input order: its scores are the model's."""
+    import numpy as np
+
+    from bench.scoring import Callers
+    from triage.models.runtime import ScoringModel
+
+    texts = [("where is my refund " * (1 + i % 7)).strip() + f" #{i}" for i in range(11)]
+    callers = Callers(tiny_model_dir, threads)
+    try:
+        got = callers.predict_proba(texts)
+    finally:
+        callers.pool.shutdown()
+    want = ScoringModel(tiny_model_dir, threads=1, batch_size=32).predict_proba(texts)
+    assert got.shape == want.shape == (11, want.shape[1])
+    assert np.array_equal(got, want)
